@@ -1,0 +1,87 @@
+"""One settings object. Defaults live here; environment variables (NEWSDEDUP_*), CLI flags and flow
+parameters all map onto these fields, so each knob is named and documented once."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_STORE_URL = "sqlite:///processed/newsdedup.db"
+
+
+@dataclass(frozen=True)
+class ExtractionSettings:
+    # Lines shorter than this (in words) that end without sentence punctuation are treated as
+    # furniture (navigation, labels, teasers) unless they look like a sub-heading of the article.
+    min_body_words: int = 10
+    # A short line is kept as a sub-heading only if this share of its content words also occurs in
+    # the rest of the article: headings introduce the text below, teasers point at other stories.
+    heading_cohesion: float = 0.6
+    # Pages whose body is shorter than this many words get a low confidence flag.
+    low_confidence_words: int = 80
+
+
+@dataclass(frozen=True)
+class DedupSettings:
+    num_perm: int = 128
+    shingle_size: int = 3  # word n-grams; 3 keeps lightly edited copies similar
+    doc_threshold: float = 0.3  # LSH recall threshold for whole documents (candidates are verified)
+    paragraph_threshold: float = 0.4  # LSH recall threshold for paragraphs
+    near_duplicate_jaccard: float = 0.5  # verified shingle Jaccard that makes two documents one story
+    containment: float = 0.8  # ...or this share of the shorter document found in the longer one
+    min_containment_ratio: float = 0.25  # the shorter document is at least this share of the longer
+    paragraph_similarity: float = 0.5  # verified Jaccard that makes two paragraphs the same passage
+    min_paragraph_words: int = 12  # shorter paragraphs are too generic to prove copying
+    seed: int = 1
+
+
+@dataclass(frozen=True)
+class Settings:
+    store_url: str = DEFAULT_STORE_URL
+    raw_dir: Path = Path("raw")
+    batch_size: int = 1000
+    max_file_bytes: int = 20 * 1024 * 1024  # larger inputs are quarantined, not read into memory
+    extraction: ExtractionSettings = field(default_factory=ExtractionSettings)
+    dedup: DedupSettings = field(default_factory=DedupSettings)
+
+    def replace(self, **changes: Any) -> Settings:
+        """Copy with changes; `None` values mean "keep the current value" (unset CLI flags)."""
+        top = {k: v for k, v in changes.items() if v is not None and k in _TOP_FIELDS}
+        dedup = {k: v for k, v in changes.items() if v is not None and k in _DEDUP_FIELDS}
+        extraction = {k: v for k, v in changes.items() if v is not None and k in _EXTRACTION_FIELDS}
+        unknown = set(changes) - _TOP_FIELDS - _DEDUP_FIELDS - _EXTRACTION_FIELDS
+        if unknown:
+            raise ValueError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        if "raw_dir" in top:
+            top["raw_dir"] = Path(top["raw_dir"])
+        return dataclasses.replace(
+            self,
+            **top,
+            dedup=dataclasses.replace(self.dedup, **dedup),
+            extraction=dataclasses.replace(self.extraction, **extraction),
+        )
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        """Defaults overridden by NEWSDEDUP_<FIELD> variables (e.g. NEWSDEDUP_STORE_URL)."""
+        env = os.environ if environ is None else environ
+        changes: dict[str, Any] = {}
+        for name, kind in _FIELD_TYPES.items():
+            value = env.get(f"NEWSDEDUP_{name.upper()}")
+            if value is not None:
+                changes[name] = kind(value)
+        return cls().replace(**changes)
+
+
+def _field_types(klass: type) -> dict[str, type]:
+    casts: dict[str, type] = {"int": int, "float": float, "str": str, "Path": Path}
+    return {f.name: casts[str(f.type)] for f in dataclasses.fields(klass) if str(f.type) in casts}
+
+
+_TOP_FIELDS = {"store_url", "raw_dir", "batch_size", "max_file_bytes"}
+_DEDUP_FIELDS = {f.name for f in dataclasses.fields(DedupSettings)}
+_EXTRACTION_FIELDS = {f.name for f in dataclasses.fields(ExtractionSettings)}
+_FIELD_TYPES = {**_field_types(Settings), **_field_types(DedupSettings), **_field_types(ExtractionSettings)}

@@ -1,0 +1,258 @@
+"""Group copies of a story and link reports that share passages.
+
+For each batch of new articles, in arrival order:
+1. **exact**: the same normalised text as an article already seen joins its group;
+2. **near-duplicate**: LSH candidates (whole-document bands, plus documents sharing a paragraph) are
+   verified on their word-shingle sets: Jaccard above `near_duplicate_jaccard`, or the shorter text
+   contained in the longer (abridged copies);
+3. **overlap**: paragraphs found through the paragraph-level LSH bands and verified above
+   `paragraph_similarity` link the article to documents of other groups, pair by pair.
+
+Signatures and bands of earlier runs come from the store: a run hashes only its new articles."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from datasketch.lsh import _optimal_param
+
+from newsdedup.config import DedupSettings
+from newsdedup.dedup import minhash
+from newsdedup.store.store import Store, StoredArticle
+
+DOC, PARAGRAPH = 0, 1
+
+
+@dataclass
+class _Doc:
+    """An article prepared for comparison."""
+
+    id: str
+    published: str | None
+    ingested_at: datetime
+    seq: int
+    paragraph_words: list[int]
+    shingles: frozenset[int]
+    paragraph_shingles: dict[int, frozenset[int]]  # only paragraphs long enough to prove copying
+    group_id: str | None = None
+
+    @property
+    def canonical_key(self) -> tuple[str, datetime, int]:
+        """Earliest published first, then earliest ingested."""
+        return (self.published or "9999-12-31", self.ingested_at, self.seq)
+
+
+@dataclass
+class BatchOutcome:
+    articles: int = 0
+    unique: int = 0
+    exact: int = 0
+    near: int = 0
+    overlaps: int = 0
+    new_groups: list[str] = field(default_factory=list)
+    top_overlaps: list[tuple[str, str, int]] = field(default_factory=list)  # (a, b, paragraph pairs)
+
+
+def text_hash(paragraphs: list[str]) -> str:
+    return hashlib.sha256(" ".join(minhash.normalise_tokens(" ".join(paragraphs))).encode()).hexdigest()
+
+
+class Deduplicator:
+    def __init__(self, store: Store, settings: DedupSettings | None = None) -> None:
+        self.store = store
+        self.settings = settings or DedupSettings()
+        s = self.settings
+        self.doc_bands = _optimal_param(s.doc_threshold, s.num_perm, 0.5, 0.5)
+        self.paragraph_bands = _optimal_param(s.paragraph_threshold, s.num_perm, 0.5, 0.5)
+
+    # -- preparation -----------------------------------------------------------------------------
+
+    def _prepare(self, stored: StoredArticle) -> tuple[_Doc, list[np.ndarray], list[int]]:
+        """Shingle an article: its comparison record, the shingle arrays to sign (document first,
+        then the long paragraphs) and those paragraphs' indices."""
+        k, min_words = self.settings.shingle_size, self.settings.min_paragraph_words
+        tokens = [minhash.normalise_tokens(p) for p in stored.paragraphs]
+        doc_array = minhash.shingle_hashes([t for para in tokens for t in para], k)
+        arrays = [doc_array]
+        para_idx, para_sets = [], {}
+        for i, para in enumerate(tokens):
+            if len(para) >= min_words:
+                arr = minhash.shingle_hashes(para, k)
+                arrays.append(arr)
+                para_idx.append(i)
+                para_sets[i] = frozenset(arr.tolist())
+        doc = _Doc(stored.id, stored.published, stored.ingested_at, stored.seq, [len(t) for t in tokens],
+                   frozenset(doc_array.tolist()), para_sets, stored.group_id)
+        return doc, arrays, para_idx
+
+    def _known(self, ids: set[str], cache: dict[str, _Doc]) -> None:
+        missing = [i for i in ids if i not in cache]
+        for stored in self.store.load_articles(missing):
+            cache[stored.id] = self._prepare(stored)[0]
+
+    # -- one batch -------------------------------------------------------------------------------
+
+    def run_batch(self, ids: list[str]) -> BatchOutcome:
+        s = self.settings
+        batch = self.store.load_articles(ids)
+        outcome = BatchOutcome(articles=len(batch))
+        if not batch:
+            return outcome
+        prepared = [self._prepare(a) for a in batch]
+        arrays = [arr for _, arrs, _ in prepared for arr in arrs]
+        sigs = minhash.signatures(arrays, s.num_perm, s.seed)
+        doc_rows = np.cumsum([0] + [len(arrs) for _, arrs, _ in prepared])[:-1]
+        doc_keys = minhash.band_keys(sigs[doc_rows], *self.doc_bands)
+        para_keys = minhash.band_keys(sigs, *self.paragraph_bands)  # doc rows are skipped when read
+        hashes = [text_hash(a.paragraphs) for a in batch]
+
+        # Everything earlier runs know about these keys, fetched once for the whole batch.
+        text_owner = self.store.text_hash_owners(hashes)
+        doc_members = self.store.band_members(DOC, doc_keys.ravel().tolist())
+        para_members = self.store.band_members(PARAGRAPH, para_keys.ravel().tolist())
+        cache: dict[str, _Doc] = {}
+        self._known({a for m in (doc_members, para_members) for v in m.values() for a, _ in v}
+                    | set(text_owner.values()), cache)
+        group_state = self.store.group_canonicals(sorted({d.group_id for d in cache.values() if d.group_id}))
+        self._known({c for c, _ in group_state.values()} - set(cache), cache)
+        canonical_key = {gid: cache[c].canonical_key for gid, (c, _) in group_state.items() if c in cache}
+
+        decisions: list[dict[str, Any]] = []
+        signature_rows: list[dict[str, Any]] = []
+        band_rows: list[dict[str, Any]] = []
+        overlap_rows: list[dict[str, Any]] = []
+        changed_groups: dict[str, tuple[str, int]] = {}
+
+        for n, ((doc, _, para_idx), h) in enumerate(zip(prepared, hashes, strict=True)):
+            row = int(doc_rows[n])
+            my_doc_keys = doc_keys[n].tolist()
+            my_para_keys = {i: para_keys[row + 1 + m].tolist() for m, i in enumerate(para_idx)}
+
+            paragraph_hits = self._paragraph_matches(doc, my_para_keys, para_members, cache)
+            kind, matched, similarity = "unique", None, None
+            owner = text_owner.get(h)
+            if owner is not None and owner in cache:
+                kind, matched, similarity = "exact", owner, 1.0
+            else:
+                candidates = {a for key in my_doc_keys for a, _ in doc_members.get(key, [])} | set(paragraph_hits)
+                best = self._best_near_duplicate(doc, candidates, cache)
+                if best is not None:
+                    kind, matched, similarity = "near", best[0], best[1]
+
+            if matched is not None:
+                gid = cache[matched].group_id
+                assert gid is not None
+                size = group_state[gid][1] + 1
+                canonical = group_state[gid][0]
+                if doc.canonical_key < canonical_key[gid]:
+                    canonical, canonical_key[gid] = doc.id, doc.canonical_key
+                if kind == "exact":
+                    outcome.exact += 1
+                else:
+                    outcome.near += 1
+            else:
+                gid, size, canonical = doc.id, 1, doc.id
+                canonical_key[gid] = doc.canonical_key
+                outcome.unique += 1
+                outcome.new_groups.append(gid)
+            doc.group_id = gid
+            group_state[gid] = (canonical, size)
+            changed_groups[gid] = (canonical, size)
+
+            for other, pairs in paragraph_hits.items():
+                other_doc = cache[other]
+                if other_doc.group_id == gid:
+                    continue  # copies of one story are grouped, not linked
+                overlap_rows.append({
+                    "article_a": doc.id, "article_b": other, "pairs": [[i, j, round(sim, 3)] for i, j, sim in pairs],
+                    "share_a": _share(doc, [i for i, _, _ in pairs]),
+                    "share_b": _share(other_doc, [j for _, j, _ in pairs]),
+                })
+                outcome.overlaps += 1
+                outcome.top_overlaps.append((doc.id, other, len(pairs)))
+
+            # Register this article so later ones in the batch (and later runs) find it.
+            cache[doc.id] = doc
+            text_owner.setdefault(h, doc.id)
+            signature_rows.append({"article_id": doc.id, "para_idx": -1, "hashvalues": sigs[row].tobytes(),
+                                   "n_shingles": len(doc.shingles)})
+            for key in my_doc_keys:
+                doc_members.setdefault(key, []).append((doc.id, -1))
+                band_rows.append({"level": DOC, "key": key, "article_id": doc.id, "para_idx": -1})
+            for m, i in enumerate(para_idx):
+                signature_rows.append({"article_id": doc.id, "para_idx": i,
+                                       "hashvalues": sigs[row + 1 + m].tobytes(),
+                                       "n_shingles": len(doc.paragraph_shingles[i])})
+                for key in my_para_keys[i]:
+                    para_members.setdefault(key, []).append((doc.id, i))
+                    band_rows.append({"level": PARAGRAPH, "key": key, "article_id": doc.id, "para_idx": i})
+            decisions.append({"id": doc.id, "text_hash": h, "group_id": gid, "kind": kind, "matched": matched,
+                              "similarity": similarity})
+
+        self.store.save_dedup(decisions, signature_rows, band_rows, overlap_rows, changed_groups)
+        outcome.top_overlaps.sort(key=lambda t: -t[2])
+        return outcome
+
+    # -- verification ----------------------------------------------------------------------------
+
+    def _best_near_duplicate(self, doc: _Doc, candidates: set[str], cache: dict[str, _Doc]) -> tuple[str, float] | None:
+        s = self.settings
+        best: tuple[str, float] | None = None
+        for other_id in candidates:
+            other = cache.get(other_id)
+            if other is None or other.id == doc.id or not doc.shingles or not other.shingles:
+                continue
+            common = len(doc.shingles & other.shingles)
+            jaccard = common / len(doc.shingles | other.shingles)
+            small, large = sorted((len(doc.shingles), len(other.shingles)))
+            contained = common / small
+            is_copy = jaccard >= s.near_duplicate_jaccard or (
+                contained >= s.containment and small / large >= s.min_containment_ratio)
+            score = max(jaccard, contained)
+            if is_copy and (best is None or score > best[1]):
+                best = (other_id, round(score, 3))
+        return best
+
+    def _paragraph_matches(
+        self,
+        doc: _Doc,
+        my_keys: dict[int, list[int]],
+        members: dict[int, list[tuple[str, int]]],
+        cache: dict[str, _Doc],
+    ) -> dict[str, list[tuple[int, int, float]]]:
+        """Verified paragraph pairs with each other article, one partner per paragraph on each side."""
+        threshold = self.settings.paragraph_similarity
+        scored: list[tuple[float, str, int, int]] = []
+        for i, keys in my_keys.items():
+            mine = doc.paragraph_shingles[i]
+            seen: set[tuple[str, int]] = set()
+            for key in keys:
+                for other_id, j in members.get(key, []):
+                    if (other_id, j) in seen or other_id == doc.id:
+                        continue
+                    seen.add((other_id, j))
+                    theirs = cache[other_id].paragraph_shingles.get(j) if other_id in cache else None
+                    if not theirs:
+                        continue
+                    sim = len(mine & theirs) / len(mine | theirs)
+                    if sim >= threshold:
+                        scored.append((sim, other_id, i, j))
+        pairs: dict[str, list[tuple[int, int, float]]] = {}
+        used: Counter[tuple[str, str, int]] = Counter()
+        for sim, other_id, i, j in sorted(scored, reverse=True):
+            if used[(other_id, "a", i)] or used[(other_id, "b", j)]:
+                continue
+            used[(other_id, "a", i)] += 1
+            used[(other_id, "b", j)] += 1
+            pairs.setdefault(other_id, []).append((i, j, sim))
+        return {other: sorted(p) for other, p in pairs.items()}
+
+
+def _share(doc: _Doc, paragraphs: list[int]) -> float:
+    total = sum(doc.paragraph_words) or 1
+    return round(sum(doc.paragraph_words[i] for i in set(paragraphs)) / total, 3)

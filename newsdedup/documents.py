@@ -1,0 +1,83 @@
+"""The records that flow through the pipeline: plain dataclasses, no behaviour beyond small helpers."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True)
+class RawDocument:
+    """Exact bytes of one input as it came, identified by their sha256."""
+
+    sha256: str
+    source: str  # file path relative to the scanned directory, or a URL
+    content: bytes
+    seen_at: datetime
+    media_type: str | None = None  # from HTTP headers or the file suffix; a hint, never trusted
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_bytes(
+        cls, source: str, content: bytes, seen_at: datetime, media_type: str | None = None
+    ) -> RawDocument:
+        return cls(sha256_hex(content), source, content, seen_at, media_type)
+
+
+@dataclass
+class Article:
+    """A clean record extracted from one raw document."""
+
+    id: str
+    raw_sha256: str
+    source: str
+    outlet: str
+    title: str | None
+    published: str | None  # ISO date (YYYY-MM-DD) when the page states one
+    byline: str | None
+    language: str | None
+    paragraphs: list[str]
+    confidence: float
+    boilerplate_removed: int
+    extractor_version: str
+
+    @property
+    def body(self) -> str:
+        return "\n\n".join(self.paragraphs)
+
+
+@dataclass(frozen=True)
+class Quarantined:
+    """An input that could not be turned into an article, with the reason a person can act on."""
+
+    source: str
+    stage: str  # "ingest", "extract", "dedup"
+    reason: str  # short machine-friendly code, e.g. "binary", "too_large", "empty"
+    detail: str
+    raw_sha256: str | None = None
+
+
+@dataclass(frozen=True)
+class ParagraphMatch:
+    """Paragraph i of the new article is a near-verbatim copy of paragraph j of the other one."""
+
+    i: int
+    j: int
+    similarity: float
+
+
+@dataclass
+class DedupDecision:
+    """What de-duplication concluded for one article."""
+
+    article_id: str
+    group_id: str
+    kind: str  # "unique", "exact", "near"
+    matched: str | None = None  # the member it matched, for exact/near
+    similarity: float | None = None
+    overlaps: dict[str, list[ParagraphMatch]] = field(default_factory=dict)

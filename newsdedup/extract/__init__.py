@@ -1,0 +1,112 @@
+"""Extraction: raw bytes to a clean Article, or a quarantine record saying why not.
+
+`extract` is a pure function of (raw document, settings, the source's recurring lines): it never
+touches the store or the network and never raises on page content."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from newsdedup.config import ExtractionSettings
+from newsdedup.documents import Article, Quarantined, RawDocument
+from newsdedup.extract import rules
+from newsdedup.extract.decode import UndecodableInput, decode, looks_like_html
+from newsdedup.extract.html import parse_html
+from newsdedup.extract.lines import Line, PageHints, classify, lines_from_text, normalise_line
+
+# Bump when extraction output changes: article ids include it, so records are re-derived, not mixed.
+EXTRACTOR_VERSION = "1"
+
+
+def article_id(raw_sha256: str) -> str:
+    return hashlib.sha256(f"{raw_sha256}:{EXTRACTOR_VERSION}".encode()).hexdigest()[:20]
+
+
+def outlet_of(source: str) -> str:
+    """The outlet a raw document belongs to: the host of a URL, or the first folder under raw/."""
+    if "://" in source:
+        return source.split("://", 1)[1].split("/", 1)[0].lower()
+    parts = PurePosixPath(source).parts
+    return parts[0] if len(parts) > 1 else ""
+
+
+@dataclass(frozen=True)
+class Page:
+    """A decoded page split into lines, before classification."""
+
+    raw: RawDocument
+    lines: list[Line]
+    hints: PageHints
+    damaged: bool  # the bytes had invalid sequences, replaced
+
+
+def read_page(raw: RawDocument) -> Page | Quarantined:
+    """Decode and split a raw document; binary, empty or unparseable inputs become quarantine records."""
+    try:
+        decoded = decode(raw.content)
+    except UndecodableInput as exc:
+        return Quarantined(raw.source, "extract", exc.reason, str(exc), raw.sha256)
+    try:
+        if looks_like_html(decoded.text) or (raw.media_type or "").endswith("html"):
+            lines, hints = parse_html(decoded.text)
+        else:
+            lines, hints = lines_from_text(decoded.text), PageHints()
+    except Exception as exc:  # a parser bug must cost one page, never the batch
+        return Quarantined(raw.source, "extract", "parse_error", f"{type(exc).__name__}: {exc}", raw.sha256)
+    return Page(raw, lines, hints, decoded.damaged)
+
+
+def recurring_lines(pages: Iterable[Page], min_pages: int = 3, min_share: float = 0.3) -> dict[str, frozenset[str]]:
+    """Per outlet, the short lines found on many of its pages: navigation, footers, prompts.
+    Long prose is never learned, so an article paragraph quoted twice is not lost."""
+    per_outlet: dict[str, Counter[str]] = defaultdict(Counter)
+    page_count: Counter[str] = Counter()
+    for page in pages:
+        outlet = outlet_of(page.raw.source)
+        page_count[outlet] += 1
+        per_outlet[outlet].update({normalise_line(ln.text) for ln in page.lines if len(rules.words(ln.text)) < 20})
+    learned: dict[str, frozenset[str]] = {}
+    for outlet, counts in per_outlet.items():
+        needed = max(min_pages, min_share * page_count[outlet])
+        learned[outlet] = frozenset(line for line, n in counts.items() if n >= needed)
+    return learned
+
+
+def extract_page(
+    page: Page, settings: ExtractionSettings | None = None, recurring: frozenset[str] = frozenset()
+) -> Article | Quarantined:
+    raw = page.raw
+    settings = settings or ExtractionSettings()
+    hints = dataclasses.replace(page.hints, recurring=recurring)
+    try:
+        result = classify(page.lines, settings, hints)
+    except Exception as exc:  # a classifier bug must cost one page, never the batch
+        return Quarantined(raw.source, "extract", "parse_error", f"{type(exc).__name__}: {exc}", raw.sha256)
+    if not result.paragraphs:
+        return Quarantined(raw.source, "extract", "no_article", "no article text found on the page", raw.sha256)
+    confidence = result.confidence * (0.8 if page.damaged else 1.0)
+    return Article(
+        id=article_id(raw.sha256),
+        raw_sha256=raw.sha256,
+        source=raw.source,
+        outlet=outlet_of(raw.source),
+        title=result.title,
+        published=result.published.isoformat() if result.published else None,
+        byline=result.byline,
+        language=hints.language or rules.detect_language(" ".join(result.paragraphs)),
+        paragraphs=result.paragraphs,
+        confidence=round(confidence, 3),
+        boilerplate_removed=result.removed,
+        extractor_version=EXTRACTOR_VERSION,
+    )
+
+
+def extract(raw: RawDocument, settings: ExtractionSettings | None = None) -> Article | Quarantined:
+    """One raw document to an article (or a quarantine record), with no cross-page knowledge."""
+    page = read_page(raw)
+    return page if isinstance(page, Quarantined) else extract_page(page, settings)

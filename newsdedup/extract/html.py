@@ -1,0 +1,172 @@
+"""HTML pages: BeautifulSoup (lxml) for metadata and structure, then the shared line classifier.
+
+Structure removes what markup labels as furniture (nav, aside, footer, forms, figures, and elements
+whose class/id vocabulary says menu, share, related, comment, ... unless they hold the page's prose);
+what is left is flattened, one line per block, for `lines.classify`, with the metadata title, date and byline as hints."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from bs4 import BeautifulSoup, Comment, Tag
+
+from newsdedup.extract import rules
+from newsdedup.extract.lines import Line, PageHints
+
+_DROP_TAGS = [
+    "script", "style", "noscript", "template", "svg", "iframe", "object", "canvas", "button",
+    "select", "input", "video", "audio", "head",
+]
+_FURNITURE_TAGS = {"nav", "aside", "footer", "form", "figure", "figcaption"}
+_FURNITURE_WORDS = {
+    "nav", "navbar", "navigation", "menu", "breadcrumb", "breadcrumbs", "footer", "sidebar", "share",
+    "sharing", "social", "related", "recommended", "recommendations", "comment", "comments", "subscribe",
+    "newsletter", "promo", "advert", "advertisement", "ads", "ad", "cookie", "cookies", "banner", "popup",
+    "modal", "teaser", "teasers", "trending", "popular", "widget", "caption", "credit", "tags", "toolbar",
+    "outbrain", "taboola", "signup", "login", "masthead", "skip", "hidden", "sr-only", "print",
+}
+_CLASS_SPLIT = re.compile(r"[\s_\-]+")
+_PARAGRAPH_TAGS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table"}
+_BLOCK_TAGS = _PARAGRAPH_TAGS | {
+    "div", "section", "article", "main", "header", "ul", "ol", "li", "tr", "td", "th", "dl", "dt", "dd",
+    "address", "br", "hr", "body", "html",
+}
+_SPACE = re.compile(r"\s+")
+
+
+def parse_html(markup: str) -> tuple[list[Line], PageHints]:
+    soup = BeautifulSoup(markup, "lxml")
+    hints = _metadata(soup)
+    for tag in soup.find_all(_DROP_TAGS):
+        tag.decompose()
+    for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
+        comment.extract()
+    # Class vocabulary is a hint, not proof: wrappers named "...-sidebar" or "ad-margins" may hold the
+    # whole article, so a labelled element is removed only when it holds little of the page's prose.
+    total = _prose_chars(soup) or 1
+    for tag in soup.find_all(_is_furniture):
+        if not tag.decomposed and _prose_chars(tag) < 0.3 * total:
+            tag.decompose()
+    root = soup.body or soup
+    return _flatten(root), hints
+
+
+def _is_furniture(tag: Tag) -> bool:
+    if tag.name in ("html", "body", "article", "main") or tag.attrs is None:
+        return False
+    if tag.name in _FURNITURE_TAGS:
+        return True
+    style = str(tag.get("style") or "").replace(" ", "").lower()
+    if tag.has_attr("hidden") or "display:none" in style or tag.get("aria-hidden") == "true":
+        return True
+    role = str(tag.get("role") or "").lower()
+    if role in ("navigation", "banner", "contentinfo", "complementary", "dialog", "menu"):
+        return True
+    classes = tag.get("class") or []
+    names = " ".join([*(classes if isinstance(classes, list) else [classes]), str(tag.get("id") or "")])
+    words = {w for w in _CLASS_SPLIT.split(names.lower()) if w}
+    # An article wrapper may carry "article" and "share-enabled" style classes: keep big text blocks.
+    return bool(words & _FURNITURE_WORDS) and not ({"article", "content", "body", "story"} & words)
+
+
+def _prose_chars(node: Tag) -> int:
+    return sum(len(t) for p in node.find_all("p") if len(t := p.get_text(" ", strip=True)) >= 80)
+
+
+def _flatten(root: Tag) -> list[Line]:
+    """Blocks to lines, as a browser shows them: one line per block, paragraphs followed by a blank."""
+    lines: list[Line] = []
+    current: list[str] = []
+    list_item = False
+
+    def flush(blank: bool) -> None:
+        nonlocal list_item
+        text = _SPACE.sub(" ", "".join(current)).strip()
+        current.clear()
+        if text:
+            lines.append(Line(text, blank_after=blank, list_item=list_item))
+        elif blank and lines and not lines[-1].blank_after:
+            last = lines[-1]
+            lines[-1] = Line(last.text, True, last.list_item)
+        list_item = False
+
+    def walk(node: Tag) -> None:
+        nonlocal list_item
+        for child in node.children:
+            if isinstance(child, Tag):
+                block = child.name in _BLOCK_TAGS
+                if block:
+                    flush(False)
+                    list_item = child.name == "li"
+                walk(child)
+                if block:
+                    flush(child.name in _PARAGRAPH_TAGS)
+            else:
+                current.append(str(child))
+
+    walk(root)
+    flush(True)
+    return lines
+
+
+def _metadata(soup: BeautifulSoup) -> PageHints:
+    def meta(*names: str) -> str | None:
+        for name in names:
+            tag = soup.find("meta", attrs={"property": name}) or soup.find("meta", attrs={"name": name}) \
+                or soup.find("meta", attrs={"itemprop": name})
+            if isinstance(tag, Tag) and tag.get("content"):
+                return _SPACE.sub(" ", str(tag["content"])).strip()
+        return None
+
+    ld = _json_ld(soup)
+    title = meta("og:title", "twitter:title") or _str(ld.get("headline"))
+    h1 = soup.find("h1")
+    if isinstance(h1, Tag):
+        h1_text = _SPACE.sub(" ", h1.get_text(" ", strip=True))
+        # The visible headline is the one the page shows; og:title often carries a site suffix.
+        if h1_text and (not title or rules.content_words(h1_text) & rules.content_words(title)):
+            title = h1_text
+    if not title and soup.title and soup.title.string:
+        title = rules.SITE_SUFFIX.sub("", _SPACE.sub(" ", soup.title.string).strip())
+    date_text = (
+        meta("article:published_time", "datePublished", "date", "pubdate", "publishdate", "dc.date")
+        or _str(ld.get("datePublished"))
+    )
+    if not date_text:
+        time_tag = soup.find("time")
+        if isinstance(time_tag, Tag):
+            date_text = str(time_tag.get("datetime") or time_tag.get_text(" ", strip=True))
+    author = ld.get("author")
+    if isinstance(author, list):
+        author = author[0] if author else None
+    if isinstance(author, dict):
+        author = author.get("name")
+    byline = meta("author", "article:author") or _str(author)
+    html_tag = soup.find("html")
+    language = str(html_tag.get("lang") or "").split("-")[0].lower() or None if isinstance(html_tag, Tag) else None
+    return PageHints(
+        title=title or None,
+        published=rules.find_date(date_text) if date_text else None,
+        byline=byline,
+        language=language,
+    )
+
+
+def _json_ld(soup: BeautifulSoup) -> dict[str, Any]:
+    """The first schema.org article object in the page's JSON-LD, if any."""
+    for script in soup.find_all("script", attrs={"type": "application/ld+json"}):
+        try:
+            data = json.loads(script.string or "")
+        except (ValueError, TypeError):
+            continue
+        items = data if isinstance(data, list) else data.get("@graph", [data]) if isinstance(data, dict) else []
+        for item in items:
+            if isinstance(item, dict) and ("headline" in item or "datePublished" in item):
+                return item
+    return {}
+
+
+def _str(value: Any) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None

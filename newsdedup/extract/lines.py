@@ -1,0 +1,225 @@
+"""The line classifier shared by both extractors: a page is a sequence of text lines (the flattened
+form, or HTML blocks turned into lines); each line is body, metadata or furniture.
+
+Signals, in the order they are applied:
+1. the line's own shape: furniture patterns (rules.py), length, sentence punctuation, title case;
+2. its place: the article runs from the title to the last prose paragraph, so what sits outside is page
+   furniture (navigation before, teasers and widgets after);
+3. its cohesion with the article: a short heading-like line inside the body is kept only when its words
+   recur in the article (sub-headings introduce the text; teasers of other stories do not);
+4. recurrence across the source's other pages (navigation, footers), given by the caller.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+
+from newsdedup.config import ExtractionSettings
+from newsdedup.extract import rules
+
+
+@dataclass(frozen=True)
+class Line:
+    text: str
+    blank_after: bool = False
+    list_item: bool = False
+
+
+@dataclass(frozen=True)
+class PageHints:
+    """What the caller already knows about the page (HTML metadata, the source's recurring lines)."""
+
+    title: str | None = None
+    published: date | None = None
+    byline: str | None = None
+    language: str | None = None
+    recurring: frozenset[str] = frozenset()
+
+
+@dataclass
+class PageText:
+    title: str | None
+    published: date | None
+    byline: str | None
+    paragraphs: list[str]
+    removed: int  # furniture lines dropped
+    confidence: float
+    labels: list[str] = field(default_factory=list)  # per input line: body/title/meta/drop/blank
+
+
+_SPACE = re.compile(r"\s+")
+
+
+def normalise_line(text: str) -> str:
+    """The form in which lines are compared across pages."""
+    return _SPACE.sub(" ", text).strip().lower()
+
+
+def lines_from_text(text: str) -> list[Line]:
+    """Split flattened page text into lines, remembering which were followed by a blank line
+    (paragraph-like blocks are, navigation entries and captions usually are not)."""
+    raw = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    out: list[Line] = []
+    for k, row in enumerate(raw):
+        stripped = _SPACE.sub(" ", row.replace("\u00a0", " ")).strip()
+        if not stripped:
+            continue
+        nxt = raw[k + 1] if k + 1 < len(raw) else ""
+        is_list = bool(rules.LIST_ITEM.match(stripped))
+        if is_list:
+            stripped = rules.LIST_ITEM.sub("", stripped, count=1).strip()
+        out.append(Line(stripped, blank_after=not nxt.strip(), list_item=is_list))
+    return out
+
+
+def _is_prose(text: str, n_words: int, settings: ExtractionSettings) -> bool:
+    """A sentence-like line long enough to be article text on its own."""
+    if n_words >= 3 * settings.min_body_words and rules.title_case_ratio(text) < 0.8:
+        return True
+    return (
+        n_words >= settings.min_body_words
+        and bool(rules.SENTENCE_END.search(text))
+        and rules.title_case_ratio(text) < 0.7
+    )
+
+
+def _site_names(lines: list[Line]) -> set[str]:
+    """Outlet names a page appends to captions (" - Outlet"): suffixes that recur on the page or also
+    stand alone as a line (a logo or navigation entry)."""
+    suffixes = Counter(m.group(1).strip().lower() for ln in lines if (m := rules.SITE_SUFFIX.search(ln.text)))
+    standalone = {normalise_line(ln.text) for ln in lines}
+    return {s for s, n in suffixes.items() if n >= 2 or s in standalone}
+
+
+def _cohesion(text: str, vocabulary: Counter[str]) -> float:
+    words = rules.content_words(text)
+    if not words:
+        return 0.0
+    return sum(w in vocabulary for w in words) / len(words)
+
+
+def classify(lines: list[Line], settings: ExtractionSettings, hints: PageHints | None = None) -> PageText:
+    hints = hints or PageHints()
+    n = len(lines)
+    counts = [len(rules.words(ln.text)) for ln in lines]
+    sites = _site_names(lines)
+    long_lines = [ln for ln, c in zip(lines, counts, strict=True) if c >= 15]
+    # Pages flattened from paragraph markup put a blank line after every paragraph; when that holds,
+    # a short line without one is a div-level label, not article text.
+    blank_structure = bool(long_lines) and sum(ln.blank_after for ln in long_lines) >= 0.5 * len(long_lines)
+
+    labels = ["?"] * n
+    published = hints.published
+    byline = hints.byline
+    for k, (ln, count) in enumerate(zip(lines, counts, strict=True)):
+        text = ln.text
+        low = normalise_line(text)
+        suffix = rules.SITE_SUFFIX.search(text)
+        if low in hints.recurring:
+            labels[k] = "drop"
+        elif count <= 14 and rules.is_date_line(text) and not rules.SENTENCE_END.search(text.rstrip(")")):
+            labels[k] = "meta"
+            published = published or rules.find_date(text)
+        elif count <= 8 and rules.BYLINE.match(text):
+            labels[k] = "meta"
+            byline = byline or re.sub(r"^(?:by|written by|reporting by|author:)\s+", "", text, flags=re.I)
+        elif ln.list_item and count < 15:
+            labels[k] = "drop"
+        elif count <= 15 and rules.PROMPT.match(text):
+            labels[k] = "drop"
+        elif count <= 60 and rules.CREDIT.search(text) and not _is_prose(text, count, settings):
+            labels[k] = "drop"
+        elif suffix and suffix.group(1).strip().lower() in sites:
+            labels[k] = "drop"
+        elif rules.TRUNCATED.search(text) and not (blank_structure and ln.blank_after and count > 40):
+            labels[k] = "drop"
+        elif _is_prose(text, count, settings) and (ln.blank_after or not blank_structure or count >= 25):
+            labels[k] = "body"
+
+    vocabulary: Counter[str] = Counter()
+    for ln, label in zip(lines, labels, strict=True):
+        if label == "body":
+            vocabulary.update(rules.content_words(ln.text))
+
+    body_at = [k for k, label in enumerate(labels) if label == "body"]
+    title, title_at = _find_title(lines, labels, counts, body_at, vocabulary, hints)
+    if title_at is not None:
+        labels[title_at] = "title"
+
+    start = title_at + 1 if title_at is not None else (body_at[0] if body_at else n)
+    end = body_at[-1] if body_at else -1
+    in_teaser_block = False
+    for k in range(n):
+        if labels[k] in ("title", "meta"):
+            continue
+        if k < start or k > end:
+            labels[k] = "drop"
+            continue
+        if labels[k] == "body":
+            in_teaser_block = False
+            continue
+        if labels[k] == "drop":
+            continue
+        ln, count = lines[k], counts[k]
+        if rules.TEASER_HEADING.match(ln.text) and count <= 8:
+            in_teaser_block = True
+            labels[k] = "drop"
+            continue
+        shaped_ok = ln.blank_after or not blank_structure
+        sentence = bool(rules.SENTENCE_END.search(ln.text)) and rules.title_case_ratio(ln.text) < 0.7
+        if in_teaser_block or not shaped_ok or count > 40:
+            labels[k] = "drop"
+        elif sentence or _cohesion(ln.text, vocabulary) >= settings.heading_cohesion:
+            labels[k] = "body"
+        else:
+            labels[k] = "drop"
+
+    paragraphs = [lines[k].text for k in range(n) if labels[k] == "body"]
+    removed = sum(label == "drop" for label in labels)
+    body_words = sum(counts[k] for k in range(n) if labels[k] == "body")
+    confidence = _confidence(body_words, len(body_at), title is not None, settings)
+    return PageText(title, published, byline, paragraphs, removed, confidence, labels)
+
+
+def _find_title(
+    lines: list[Line],
+    labels: list[str],
+    counts: list[int],
+    body_at: list[int],
+    vocabulary: Counter[str],
+    hints: PageHints,
+) -> tuple[str | None, int | None]:
+    """The headline: the metadata title when known (and the line that repeats it), else the
+    headline-shaped line before the article's first paragraphs that best matches the article's words."""
+    if hints.title:
+        wanted = normalise_line(hints.title)
+        for k, ln in enumerate(lines):
+            if normalise_line(ln.text) == wanted:
+                return hints.title, k
+        return hints.title, None
+    # Prefer a headline above the first paragraph; look a little further when the first "paragraph"
+    # is a section blurb printed above the headline.
+    for depth in (0, 2):
+        limit = body_at[min(depth, len(body_at) - 1)] if body_at else len(lines)
+        best: tuple[float, int] | None = None
+        for k in range(limit):
+            ln, count = lines[k], counts[k]
+            if labels[k] in ("drop", "meta") or ln.list_item or not 3 <= count <= 30:
+                continue
+            if ln.text.endswith(".") and not ln.text.endswith("..."):
+                continue
+            score = _cohesion(ln.text, vocabulary)
+            if best is None or score >= best[0]:
+                best = (score, k)
+        if best is not None and best[0] >= 0.3:
+            return lines[best[1]].text, best[1]
+    return None, None
+
+
+def _confidence(body_words: int, prose_lines: int, has_title: bool, settings: ExtractionSettings) -> float:
+    length = min(1.0, body_words / (3 * settings.low_confidence_words))
+    structure = min(1.0, prose_lines / 3)
+    return round(0.6 * length + 0.25 * structure + 0.15 * has_title, 3)

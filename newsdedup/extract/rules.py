@@ -1,0 +1,127 @@
+"""Extraction heuristics in one place: what page furniture looks like, in any outlet.
+
+Every pattern here describes a *kind* of boilerplate (prompts, credits, teaser headings, dates), never
+a particular site: extraction is judged on pages we have not seen."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*", re.UNICODE)
+SENTENCE_END = re.compile(r"""[.!?:;…]["'”’»)\]]*$|[.!?]["'”’»)\]]*\s*\(?[A-Z]{0,6}\)?$""")
+TRUNCATED = re.compile(r"(?:\.\.\.|…)\s*$")
+LIST_ITEM = re.compile(r"^\s*(?:[-•*·▪►]\s+|[-•*·▪►]$)")
+
+# Calls to action and widgets: short lines that tell the reader to do something other than read.
+PROMPT = re.compile(
+    r"""^(?:
+        read\s+(?:more|also|next|the\s+full)|also\s+(?:on|read|see)\b|see\s+also|related\b|more\s+(?:from|on|stories|news)\b
+        |click\s+here|sign\s+up|subscribe|log\s*in\b|sign\s+in\b|register\b|follow\s+us|share\b|like\s+this
+        |leave\s+a\s+(?:reply|comment)|comments?\b|\d+\s+comments?|add\s+a\s+comment|join\s+the\s+(?:discussion|conversation)
+        |to\s+participate\s+in|advertisement|sponsored|newsletter|download\s+(?:our|the)\s+app|watch\b|listen\b
+        |other\s+news|featured\s+(?:news|stories)|top\s+stories|latest\s+news|most\s+(?:read|popular|viewed)|trending
+        |recommended|you\s+(?:may|might)\s+(?:also\s+)?like|don'?t\s+miss|editor'?s\s+picks?|popular\b
+        |tags?:|topics?:|filed\s+under|skip\s+to|back\s+to\s+top|cookie|accept\b|privacy\s+policy|terms\s+of
+        |all\s+rights\s+reserved|copyright\b|©|support\s+(?:independent|our)|donate|contribute\b|loading|loader
+        |previous\s+(?:article|post)|next\s+(?:article|post)|print\b|email\b|whatsapp|facebook|twitter|linkedin
+    )""",
+    re.IGNORECASE | re.VERBOSE,
+)
+# Photo captions and credits.
+CREDIT = re.compile(
+    r"""(?:^(?:©|\(c\)|photo|image|picture|video|credit|source|file\s+photo|pictured|above|below|top|caption)\b\s*[:/|—–-]?
+        |\b(?:getty\s+images|shutterstock|afp\s+photo|ap\s+photo|reuters\s*/|epa\b|photo\s+by|image\s+credit|photograph:)
+        |©)""",
+    re.IGNORECASE | re.VERBOSE,
+)
+# A teaser block starts with one of these headings; its headlines follow.
+TEASER_HEADING = re.compile(
+    r"^(?:other|featured|related|more|latest|top|recommended|popular|trending|editor'?s)\b.{0,40}"
+    r"(?:news|stories|articles|posts|reads|picks|from\b.*|on\b.*)?$",
+    re.IGNORECASE,
+)
+BYLINE = re.compile(r"^(?:by|written\s+by|reporting\s+by|author:)\s+[^\W\d_]", re.IGNORECASE)
+SITE_SUFFIX = re.compile(r"\s[-–—|]\s([^-–—|]{2,40})$")
+
+_MONTHS = {
+    m: i + 1
+    for i, names in enumerate(
+        [
+            ("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
+            ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
+            ("oct", "october"), ("nov", "november"), ("dec", "december"),
+        ]
+    )
+    for m in names
+}
+_MONTH = r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+_DATE_PATTERNS = [
+    (re.compile(r"\b(\d{4})-(\d{2})-(\d{2})(?!\d)"), ("y", "m", "d")),
+    (re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+{_MONTH},?\s+(\d{{4}})\b", re.IGNORECASE), ("d", "M", "y")),
+    (re.compile(rf"\b{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.IGNORECASE), ("M", "d", "y")),
+    (re.compile(r"\b(\d{1,2})[./](\d{1,2})[./](\d{4})\b"), ("d", "m", "y")),
+]
+
+STOPWORDS = {
+    "en": "the of and to in a is that for it on was with as he be by at are said his from this have has an but not",
+    "de": "der die und in den von zu das mit sich des auf für ist im dem nicht ein eine als auch es an werden aus",
+    "fr": "le la les de des et en un une du est que pour dans qui sur au par pas plus ce il sont avec",
+    "es": "el la de que y en los del se las por un para con no una su al es lo como más pero sus",
+    "it": "il di che la e per un in del non è una sono della con si da al le dei gli nel",
+    "pt": "de que e o da do em para com um uma os no se na por mais as dos como mas não",
+    "nl": "de het een van en in is dat op te voor met zijn niet aan er om ook als bij",
+    "ru": "и в не на что с по как а это из он к у то за но от для о же",
+}
+_STOP_SETS = {lang: set(words.split()) for lang, words in STOPWORDS.items()}
+# Function words that say nothing about a line's topic when comparing it with the article.
+FUNCTION_WORDS = _STOP_SETS["en"] | {
+    "a", "an", "or", "its", "it's", "who", "what", "why", "how", "will", "can", "could", "would", "should",
+    "into", "over", "after", "before", "about", "than", "their", "they", "them", "there", "these", "those",
+    "we", "you", "your", "our", "i", "my", "she", "her", "him", "do", "does", "did", "been", "being",
+    "were", "which", "when", "where", "while", "so", "if", "up", "out", "new", "more", "all", "s",
+}
+
+
+def words(line: str) -> list[str]:
+    return WORD.findall(line)
+
+
+def content_words(line: str) -> set[str]:
+    return {w.lower() for w in words(line) if w.lower() not in FUNCTION_WORDS and not w.isdigit()}
+
+
+def title_case_ratio(line: str) -> float:
+    """Share of content words that start with a capital: high for headlines, low for prose."""
+    content = [w for w in words(line) if w.lower() not in FUNCTION_WORDS]
+    if not content:
+        return 0.0
+    return sum(w[0].isupper() or w[0].isdigit() for w in content) / len(content)
+
+
+def find_date(text: str) -> date | None:
+    for pattern, order in _DATE_PATTERNS:
+        match = pattern.search(text)
+        if not match:
+            continue
+        parts = dict(zip(order, match.groups(), strict=True))
+        try:
+            month = _MONTHS[parts["M"].lower()[:3]] if "M" in parts else int(parts["m"])
+            return date(int(parts["y"]), month, int(parts["d"]))
+        except (KeyError, ValueError):
+            continue
+    return None
+
+
+def is_date_line(line: str) -> bool:
+    """A short line whose point is a date (with perhaps a time, weekday, 'Updated', a byline)."""
+    return len(words(line)) <= 14 and find_date(line) is not None
+
+
+def detect_language(text: str) -> str | None:
+    tokens = [w.lower() for w in words(text[:20000])]
+    if len(tokens) < 20:
+        return None
+    scores = {lang: sum(t in stops for t in tokens) for lang, stops in _STOP_SETS.items()}
+    lang, hits = max(scores.items(), key=lambda kv: kv[1])
+    return lang if hits >= 0.08 * len(tokens) else None

@@ -1,0 +1,97 @@
+"""The pipeline's steps as plain functions over batches: what a Prefect task (or a test, or a
+benchmark) calls. Each step reads its input from the store and writes its output back, so any step
+can be re-run alone and a failure loses nothing already kept."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from newsdedup.config import Settings
+from newsdedup.dedup import BatchOutcome, Deduplicator
+from newsdedup.documents import Article, Quarantined
+from newsdedup.extract import EXTRACTOR_VERSION, Page, extract_page, outlet_of, read_page, recurring_lines
+from newsdedup.sources.files import read_files
+from newsdedup.store import Store
+
+
+@dataclass
+class IngestStats:
+    seen: int = 0
+    new: int = 0  # new contents kept
+    new_versions: int = 0  # of those, changed versions of a known path
+    unchanged: int = 0
+    quarantined: int = 0
+
+    def add(self, other: IngestStats) -> None:
+        for name in vars(self):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass
+class ExtractStats:
+    pages: int = 0
+    articles: int = 0
+    quarantined: int = 0
+    boilerplate_removed: int = 0
+    low_confidence: int = 0
+    quarantine_reasons: dict[str, int] = field(default_factory=dict)
+
+    def add(self, other: ExtractStats) -> None:
+        self.pages += other.pages
+        self.articles += other.articles
+        self.quarantined += other.quarantined
+        self.boilerplate_removed += other.boilerplate_removed
+        self.low_confidence += other.low_confidence
+        for reason, n in other.quarantine_reasons.items():
+            self.quarantine_reasons[reason] = self.quarantine_reasons.get(reason, 0) + n
+
+
+def ingest_files(store: Store, root: Path, names: list[str], settings: Settings, seen_at: datetime) -> IngestStats:
+    known = set(store.known_sources())
+    result = read_files(root, names, known, settings.max_file_bytes, seen_at)
+    new, versions = store.add_raw(result.documents)
+    store.touch_sources(result.unchanged, seen_at)
+    store.quarantine(result.quarantined)
+    return IngestStats(len(names), new, versions, len(result.unchanged), len(result.quarantined))
+
+
+def pending_extraction(store: Store) -> list[str]:
+    return store.pending_extraction(EXTRACTOR_VERSION)
+
+
+def extract_batch(store: Store, hashes: list[str], settings: Settings) -> ExtractStats:
+    raws = store.load_raw(hashes)
+    pages: list[Page] = []
+    failed: list[Quarantined] = []
+    for raw in raws:
+        page = read_page(raw)
+        (failed if isinstance(page, Quarantined) else pages).append(page)  # type: ignore[arg-type]
+    # Lines recurring across an outlet's pages in this batch are its furniture.
+    learned = recurring_lines(pages)
+    produced: list[Article] = []
+    for page in pages:
+        item = extract_page(page, settings.extraction, learned.get(outlet_of(page.raw.source), frozenset()))
+        (failed if isinstance(item, Quarantined) else produced).append(item)  # type: ignore[arg-type]
+    store.add_articles(produced, {r.sha256: r.seen_at for r in raws})
+    store.quarantine(failed)
+    reasons: dict[str, int] = {}
+    for q in failed:
+        reasons[q.reason] = reasons.get(q.reason, 0) + 1
+    return ExtractStats(
+        pages=len(raws),
+        articles=len(produced),
+        quarantined=len(failed),
+        boilerplate_removed=sum(a.boilerplate_removed for a in produced),
+        low_confidence=sum(a.confidence < 0.5 for a in produced),
+        quarantine_reasons=reasons,
+    )
+
+
+def pending_dedup(store: Store) -> list[str]:
+    return store.pending_dedup()
+
+
+def dedup_batch(store: Store, ids: list[str], settings: Settings) -> BatchOutcome:
+    return Deduplicator(store, settings.dedup).run_batch(ids)

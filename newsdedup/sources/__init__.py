@@ -1,0 +1,1 @@
+"""Where raw documents come from. Only this package reads inputs; nothing here interprets them."""

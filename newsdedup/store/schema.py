@@ -1,0 +1,134 @@
+"""The processed store's schema (SQLAlchemy Core): one definition for SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+raw_documents = Table(
+    "raw_documents",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("content", LargeBinary, nullable=False),  # the exact bytes, as they came
+    Column("size", BigInteger, nullable=False),
+    Column("media_type", String(100)),
+    Column("headers", JSON),
+    Column("first_seen", DateTime(timezone=True), nullable=False),
+    Column("last_seen", DateTime(timezone=True), nullable=False),
+)
+
+# Where each raw document was seen: a path or URL has one row per distinct content (its versions).
+raw_sources = Table(
+    "raw_sources",
+    metadata,
+    Column("source", Text, primary_key=True),
+    Column("sha256", String(64), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("first_seen", DateTime(timezone=True), nullable=False),
+    Column("last_seen", DateTime(timezone=True), nullable=False),
+)
+
+articles = Table(
+    "articles",
+    metadata,
+    Column("id", String(20), primary_key=True),
+    Column("raw_sha256", String(64), nullable=False, index=True),
+    Column("source", Text, nullable=False),
+    Column("outlet", String(255), nullable=False),
+    Column("title", Text),
+    Column("published", String(10)),  # ISO date; sorts as text
+    Column("byline", Text),
+    Column("language", String(8)),
+    Column("paragraphs", JSON, nullable=False),
+    Column("n_words", Integer, nullable=False),
+    Column("confidence", Float, nullable=False),
+    Column("low_confidence", Boolean, nullable=False),
+    Column("boilerplate_removed", Integer, nullable=False),
+    Column("extractor_version", String(16), nullable=False),
+    Column("ingested_at", DateTime(timezone=True), nullable=False),  # the raw document's first sighting
+    Column("seq", BigInteger, nullable=False),  # arrival order, ties in ingested_at broken by it
+    # Filled by dedup; NULL means "not de-duplicated yet".
+    Column("text_hash", String(64), index=True),
+    Column("group_id", String(20), index=True),
+    Column("duplicate_kind", String(8)),  # unique | exact | near
+    Column("matched_id", String(20)),  # the group member this one was matched to
+    Column("similarity", Float),
+)
+
+groups = Table(
+    "groups",
+    metadata,
+    Column("id", String(20), primary_key=True),  # the first member's article id: stable across runs
+    Column("canonical_id", String(20), nullable=False),
+    Column("size", Integer, nullable=False),
+)
+
+signatures = Table(
+    "signatures",
+    metadata,
+    Column("article_id", String(20), primary_key=True),
+    Column("para_idx", Integer, primary_key=True),  # -1 for the whole document
+    Column("hashvalues", LargeBinary, nullable=False),  # uint32 MinHash values (datasketch affine32)
+    Column("n_shingles", Integer, nullable=False),
+)
+
+lsh_bands = Table(
+    "lsh_bands",
+    metadata,
+    Column("level", SmallInteger, primary_key=True),  # 0 document, 1 paragraph
+    Column("key", BigInteger, primary_key=True),
+    Column("article_id", String(20), primary_key=True),
+    Column("para_idx", Integer, primary_key=True),
+)
+
+overlaps = Table(
+    "overlaps",
+    metadata,
+    Column("article_a", String(20), primary_key=True),  # the later arrival
+    Column("article_b", String(20), primary_key=True),
+    Column("pairs", JSON, nullable=False),  # [[paragraph of a, paragraph of b, similarity], ...]
+    Column("share_a", Float, nullable=False),  # share of a's words in copied paragraphs
+    Column("share_b", Float, nullable=False),
+)
+Index("overlaps_b", overlaps.c.article_b)
+
+quarantine = Table(
+    "quarantine",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", Text, nullable=False),
+    Column("raw_sha256", String(64), nullable=False),
+    Column("stage", String(16), nullable=False),
+    Column("reason", String(32), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("source", "raw_sha256", "stage", name="quarantine_once"),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("flow", String(32), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("parameters", JSON),
+    Column("summary", JSON),
+)

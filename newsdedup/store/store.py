@@ -1,0 +1,269 @@
+"""Reads and writes of the processed store. Every write is an idempotent upsert keyed by content
+hash or article id, so re-running a step leaves the same records."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+from newsdedup.documents import Article, Quarantined, RawDocument
+from newsdedup.store import schema
+from newsdedup.store.schema import articles, groups, lsh_bands, overlaps, quarantine, raw_documents, raw_sources
+
+_IN_CHUNK = 500  # ids per IN (...) clause: well under SQLite's and PostgreSQL's parameter limits
+
+
+class StoreError(RuntimeError):
+    """The store cannot be opened or used; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    """The columns de-duplication needs of an article already in the store."""
+
+    id: str
+    paragraphs: list[str]
+    published: str | None
+    ingested_at: datetime
+    seq: int
+    group_id: str | None
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _chunks(items: Sequence[Any], size: int = _IN_CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class Store:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        try:
+            parsed = make_url(url)
+        except ArgumentError as exc:
+            raise StoreError(f"not a database URL: {url!r} (try sqlite:///processed/newsdedup.db)") from exc
+        if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        kwargs: dict[str, Any] = {"pool_pre_ping": True}
+        if parsed.get_backend_name() == "sqlite":
+            kwargs["connect_args"] = {"timeout": 60}  # concurrent runs wait for the write lock
+        engine = create_engine(parsed, **kwargs)
+        try:
+            schema.metadata.create_all(engine)
+        except OperationalError as exc:
+            raise StoreError(f"cannot open the store at {parsed.render_as_string(hide_password=True)}: "
+                             f"{exc.orig}") from exc
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- upserts ---------------------------------------------------------------------------------
+
+    def _insert(self, table: Any) -> Any:
+        return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
+
+    def _insert_ignore(self, conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            conn.execute(self._insert(table).on_conflict_do_nothing(), rows)
+
+    # -- raw documents ---------------------------------------------------------------------------
+
+    def known_sources(self) -> dict[tuple[str, str], datetime]:
+        """(source, sha256) pairs already kept, for skipping unchanged inputs without re-reading them."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(raw_sources.c.source, raw_sources.c.sha256, raw_sources.c.last_seen))
+            return {(r.source, r.sha256): r.last_seen for r in rows}
+
+    def add_raw(self, docs: Iterable[RawDocument]) -> tuple[int, int]:
+        """Keep raw documents (bytes once per content hash) and where they were seen.
+        Returns (new contents, new versions of already known sources)."""
+        docs = list(docs)
+        if not docs:
+            return 0, 0
+        with self.engine.begin() as conn:
+            hashes = [d.sha256 for d in docs]
+            existing = self._existing(conn, raw_documents.c.sha256, hashes)
+            self._insert_ignore(conn, raw_documents, [
+                {"sha256": d.sha256, "content": d.content, "size": len(d.content), "media_type": d.media_type,
+                 "headers": d.headers or None, "first_seen": d.seen_at, "last_seen": d.seen_at}
+                for d in docs if d.sha256 not in existing
+            ])
+            conn.execute(update(raw_documents).where(raw_documents.c.sha256.in_(hashes))
+                         .values(last_seen=max(d.seen_at for d in docs)))
+            sources = sorted({d.source for d in docs})
+            versions: dict[str, int] = {}
+            for chunk in _chunks(sources):
+                q = select(raw_sources.c.source, func.count()).where(raw_sources.c.source.in_(chunk))
+                versions.update({s: n for s, n in conn.execute(q.group_by(raw_sources.c.source))})
+            new_versions = 0
+            rows = []
+            for d in docs:
+                known = versions.get(d.source, 0)
+                new_versions += known > 0
+                versions[d.source] = known + 1
+                rows.append({"source": d.source, "sha256": d.sha256, "version": known + 1,
+                             "first_seen": d.seen_at, "last_seen": d.seen_at})
+            self._insert_ignore(conn, raw_sources, rows)
+        return len([h for h in set(hashes) if h not in existing]), new_versions
+
+    def touch_sources(self, keys: Iterable[tuple[str, str]], seen_at: datetime) -> None:
+        keys = list(keys)
+        with self.engine.begin() as conn:
+            for chunk in _chunks(keys):
+                for source, sha in chunk:
+                    conn.execute(update(raw_sources).where(raw_sources.c.source == source,
+                                                           raw_sources.c.sha256 == sha).values(last_seen=seen_at))
+
+    def _existing(self, conn: Connection, column: Any, values: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for chunk in _chunks(list(values)):
+            found.update(conn.execute(select(column).where(column.in_(chunk))).scalars())
+        return found
+
+    def quarantine(self, records: Iterable[Quarantined]) -> None:
+        rows = [{"source": q.source, "raw_sha256": q.raw_sha256 or "", "stage": q.stage, "reason": q.reason,
+                 "detail": q.detail[:2000], "created_at": now()} for q in records]
+        with self.engine.begin() as conn:
+            self._insert_ignore(conn, quarantine, rows)
+
+    # -- extraction ------------------------------------------------------------------------------
+
+    def pending_extraction(self, extractor_version: str) -> list[str]:
+        """Raw documents with neither an article of this extractor version nor an extraction quarantine."""
+        done = select(articles.c.raw_sha256).where(articles.c.extractor_version == extractor_version)
+        failed = select(quarantine.c.raw_sha256).where(quarantine.c.stage == "extract")
+        q = (select(raw_documents.c.sha256)
+             .where(raw_documents.c.sha256.not_in(done), raw_documents.c.sha256.not_in(failed))
+             .order_by(raw_documents.c.first_seen, raw_documents.c.sha256))
+        with self.engine.connect() as conn:
+            return list(conn.execute(q).scalars())
+
+    def load_raw(self, hashes: Sequence[str]) -> list[RawDocument]:
+        """Raw documents with their first source, in the order asked for."""
+        by_hash: dict[str, RawDocument] = {}
+        with self.engine.connect() as conn:
+            for chunk in _chunks(hashes):
+                first_source = (select(raw_sources.c.sha256, func.min(raw_sources.c.source).label("source"))
+                                .where(raw_sources.c.sha256.in_(chunk)).group_by(raw_sources.c.sha256).subquery())
+                q = select(raw_documents, first_source.c.source).join(
+                    first_source, first_source.c.sha256 == raw_documents.c.sha256)
+                for r in conn.execute(q):
+                    by_hash[r.sha256] = RawDocument(r.sha256, r.source, bytes(r.content), r.first_seen,
+                                                    r.media_type, r.headers or {})
+        return [by_hash[h] for h in hashes if h in by_hash]
+
+    def add_articles(self, items: Sequence[Article], ingested_at: dict[str, datetime]) -> int:
+        if not items:
+            return 0
+        with self.engine.begin() as conn:
+            existing = self._existing(conn, articles.c.id, [a.id for a in items])
+            start = conn.execute(select(func.coalesce(func.max(articles.c.seq), 0))).scalar_one()
+            fresh = [a for a in items if a.id not in existing]
+            self._insert_ignore(conn, articles, [
+                {"id": a.id, "raw_sha256": a.raw_sha256, "source": a.source, "outlet": a.outlet, "title": a.title,
+                 "published": a.published, "byline": a.byline, "language": a.language, "paragraphs": a.paragraphs,
+                 "n_words": sum(len(p.split()) for p in a.paragraphs), "confidence": a.confidence,
+                 "low_confidence": a.confidence < 0.5, "boilerplate_removed": a.boilerplate_removed,
+                 "extractor_version": a.extractor_version, "ingested_at": ingested_at[a.raw_sha256],
+                 "seq": start + k + 1}
+                for k, a in enumerate(fresh)
+            ])
+        return len(fresh)
+
+    # -- de-duplication --------------------------------------------------------------------------
+
+    def pending_dedup(self) -> list[str]:
+        q = select(articles.c.id).where(articles.c.group_id.is_(None)).order_by(articles.c.seq)
+        with self.engine.connect() as conn:
+            return list(conn.execute(q).scalars())
+
+    def load_articles(self, ids: Sequence[str]) -> list[StoredArticle]:
+        found: dict[str, StoredArticle] = {}
+        cols = [articles.c.id, articles.c.paragraphs, articles.c.published, articles.c.ingested_at,
+                articles.c.seq, articles.c.group_id]
+        with self.engine.connect() as conn:
+            for chunk in _chunks(list(ids)):
+                for r in conn.execute(select(*cols).where(articles.c.id.in_(chunk))):
+                    found[r.id] = StoredArticle(r.id, list(r.paragraphs), r.published, r.ingested_at, r.seq,
+                                                r.group_id)
+        return [found[i] for i in ids if i in found]
+
+    def text_hash_owners(self, hashes: Sequence[str]) -> dict[str, str]:
+        """text hash -> the first de-duplicated article with that normalised text."""
+        owners: dict[str, str] = {}
+        q = select(articles.c.text_hash, articles.c.id).where(articles.c.group_id.is_not(None))
+        with self.engine.connect() as conn:
+            for chunk in _chunks(list(hashes)):
+                for h, article in conn.execute(q.where(articles.c.text_hash.in_(chunk)).order_by(articles.c.seq)):
+                    owners.setdefault(h, article)
+        return owners
+
+    def band_members(self, level: int, keys: Sequence[int]) -> dict[int, list[tuple[str, int]]]:
+        members: dict[int, list[tuple[str, int]]] = {}
+        cols = [lsh_bands.c.key, lsh_bands.c.article_id, lsh_bands.c.para_idx]
+        with self.engine.connect() as conn:
+            for chunk in _chunks(sorted(set(keys))):
+                q = select(*cols).where(lsh_bands.c.level == level, lsh_bands.c.key.in_(chunk))
+                for key, article, para in conn.execute(q):
+                    members.setdefault(key, []).append((article, para))
+        return members
+
+    def group_canonicals(self, group_ids: Sequence[str]) -> dict[str, tuple[str, int]]:
+        out: dict[str, tuple[str, int]] = {}
+        with self.engine.connect() as conn:
+            for chunk in _chunks(list(group_ids)):
+                for r in conn.execute(select(groups).where(groups.c.id.in_(chunk))):
+                    out[r.id] = (r.canonical_id, r.size)
+        return out
+
+    def save_dedup(
+        self,
+        decisions: list[dict[str, Any]],
+        signature_rows: list[dict[str, Any]],
+        band_rows: list[dict[str, Any]],
+        overlap_rows: list[dict[str, Any]],
+        group_rows: dict[str, tuple[str, int]],
+    ) -> None:
+        """Write one batch's results in one transaction: a crash leaves the batch pending, never half-done."""
+        with self.engine.begin() as conn:
+            self._insert_ignore(conn, schema.signatures, signature_rows)
+            self._insert_ignore(conn, lsh_bands, band_rows)
+            self._insert_ignore(conn, overlaps, overlap_rows)
+            for gid, (canonical, size) in group_rows.items():
+                stmt = self._insert(groups).values(id=gid, canonical_id=canonical, size=size)
+                conn.execute(stmt.on_conflict_do_update(index_elements=[groups.c.id],
+                                                        set_={"canonical_id": canonical, "size": size}))
+            for d in decisions:
+                conn.execute(update(articles).where(articles.c.id == d["id"]).values(
+                    text_hash=d["text_hash"], group_id=d["group_id"], duplicate_kind=d["kind"],
+                    matched_id=d["matched"], similarity=d["similarity"]))
+
+    # -- runs ------------------------------------------------------------------------------------
+
+    def start_run(self, flow: str, parameters: dict[str, Any]) -> int:
+        with self.engine.begin() as conn:
+            result = conn.execute(schema.runs.insert().values(
+                flow=flow, started_at=now(), parameters=json.loads(json.dumps(parameters, default=str))))
+            return int(result.inserted_primary_key[0])
+
+    def finish_run(self, run_id: int, summary: dict[str, Any]) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(schema.runs).where(schema.runs.c.id == run_id)
+                         .values(finished_at=now(), summary=json.loads(json.dumps(summary, default=str))))
