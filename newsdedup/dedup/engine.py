@@ -57,6 +57,15 @@ class BatchOutcome:
     new_groups: list[str] = field(default_factory=list)
     top_overlaps: list[tuple[str, str, int]] = field(default_factory=list)  # (a, b, paragraph pairs)
 
+    def merge(self, other: BatchOutcome, keep_top: int = 20) -> None:
+        self.articles += other.articles
+        self.unique += other.unique
+        self.exact += other.exact
+        self.near += other.near
+        self.overlaps += other.overlaps
+        self.new_groups.extend(other.new_groups)
+        self.top_overlaps = sorted(self.top_overlaps + other.top_overlaps, key=lambda t: -t[2])[:keep_top]
+
 
 def text_hash(paragraphs: list[str]) -> str:
     return hashlib.sha256(" ".join(minhash.normalise_tokens(" ".join(paragraphs))).encode()).hexdigest()

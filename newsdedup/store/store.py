@@ -149,9 +149,13 @@ class Store:
         """Raw documents with neither an article of this extractor version nor an extraction quarantine."""
         done = select(articles.c.raw_sha256).where(articles.c.extractor_version == extractor_version)
         failed = select(quarantine.c.raw_sha256).where(quarantine.c.stage == "extract")
+        # Arrival order: first sighting, then the name it was first seen under (files are listed sorted).
+        first_source = (select(raw_sources.c.sha256, func.min(raw_sources.c.source).label("source"))
+                        .group_by(raw_sources.c.sha256).subquery())
         q = (select(raw_documents.c.sha256)
+             .join(first_source, first_source.c.sha256 == raw_documents.c.sha256)
              .where(raw_documents.c.sha256.not_in(done), raw_documents.c.sha256.not_in(failed))
-             .order_by(raw_documents.c.first_seen, raw_documents.c.sha256))
+             .order_by(raw_documents.c.first_seen, first_source.c.source))
         with self.engine.connect() as conn:
             return list(conn.execute(q).scalars())
 

@@ -1,0 +1,46 @@
+"""dedup: new articles join groups (exact / near-duplicate) and get overlap links.
+
+Batches run in arrival order, one after another: each batch is compared with everything before it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NONE
+from pydantic import Field
+
+from flows.common import open_store, settings_for
+from newsdedup.config import DEFAULT_STORE_URL
+from newsdedup.dedup import BatchOutcome
+from newsdedup.pipeline import dedup_batch, pending_dedup
+from newsdedup.sources.files import batches
+
+Share = Annotated[float, Field(gt=0, le=1)]
+
+
+@task(name="dedup-batch", retries=2, retry_delay_seconds=2, cache_policy=NONE)
+def dedup_articles(ids: list[str], store_url: str, thresholds: dict[str, float]) -> BatchOutcome:
+    return dedup_batch(open_store(store_url), ids, settings_for(store_url=store_url, **thresholds))
+
+
+@flow(name="dedup")
+def dedup(
+    store_url: str = DEFAULT_STORE_URL,
+    batch_size: Annotated[int, Field(gt=0, le=100_000)] = 1000,
+    near_duplicate_jaccard: Share = 0.5,
+    containment: Share = 0.8,
+    paragraph_similarity: Share = 0.5,
+) -> BatchOutcome:
+    logger = get_run_logger()
+    thresholds = {"near_duplicate_jaccard": near_duplicate_jaccard, "containment": containment,
+                  "paragraph_similarity": paragraph_similarity}
+    pending = pending_dedup(open_store(store_url))
+    logger.info("dedup: %d articles pending", len(pending))
+    total = BatchOutcome()
+    for number, ids in enumerate(batches(pending, batch_size), start=1):
+        outcome = dedup_articles(ids, store_url, thresholds)
+        total.merge(outcome)
+        logger.info("dedup batch %d: %d articles, %d exact, %d near, %d overlap links",
+                    number, outcome.articles, outcome.exact, outcome.near, outcome.overlaps)
+    return total

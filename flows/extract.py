@@ -1,0 +1,36 @@
+"""extract: every raw document not yet extracted becomes an article or a quarantine record."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NONE
+from pydantic import Field
+
+from flows.common import open_store, settings_for
+from newsdedup.config import DEFAULT_STORE_URL
+from newsdedup.pipeline import ExtractStats, extract_batch, pending_extraction
+from newsdedup.sources.files import batches
+
+
+@task(name="extract-batch", retries=2, retry_delay_seconds=2, cache_policy=NONE)
+def extract_pages(hashes: list[str], store_url: str) -> ExtractStats:
+    return extract_batch(open_store(store_url), hashes, settings_for(store_url=store_url))
+
+
+@flow(name="extract")
+def extract(
+    store_url: str = DEFAULT_STORE_URL,
+    batch_size: Annotated[int, Field(gt=0, le=100_000)] = 1000,
+) -> ExtractStats:
+    logger = get_run_logger()
+    pending = pending_extraction(open_store(store_url))
+    logger.info("extract: %d raw documents pending", len(pending))
+    total = ExtractStats()
+    for number, hashes in enumerate(batches(pending, batch_size), start=1):
+        stats = extract_pages(hashes, store_url)
+        total.add(stats)
+        logger.info("extract batch %d: %d pages, %d articles, %d quarantined, %d/%d done",
+                    number, stats.pages, stats.articles, stats.quarantined, total.pages, len(pending))
+    return total

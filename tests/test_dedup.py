@@ -1,0 +1,126 @@
+"""De-duplication on the seeds and on copies made from them, against SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from datasketch import MinHash, MinHashLSH
+from sqlalchemy import select, text
+
+from conftest import SEEDS, article_by_source, run_steps
+from newsdedup.dedup import minhash
+from newsdedup.store import Store
+from newsdedup.store.schema import overlaps
+
+SEED = "001_233dc4c3cfabbe5b.txt"
+
+
+def _norm(line: str) -> str:
+    return " ".join(line.replace("\u00a0", " ").split())
+
+
+def _paragraph_index(article: dict[str, Any], raw_line: str) -> int:
+    return [_norm(p) for p in article["paragraphs"]].index(_norm(raw_line))
+
+
+def test_signatures_equal_datasketch_and_work_with_its_lsh() -> None:
+    texts = ["The harbour authority closed the port on Tuesday after a storm", "short", ""]
+    arrays = [minhash.shingle_hashes(minhash.normalise_tokens(t), 3) for t in texts]
+    sigs = minhash.signatures(arrays, 128, 1)
+    for values, sig in zip(arrays, sigs, strict=True):
+        reference = MinHash(num_perm=128, seed=1, hashfunc=lambda v: v, scheme=minhash.SCHEME)
+        reference.update_batch([int(v) for v in values])
+        assert np.array_equal(reference.hashvalues, sig)
+    lsh = MinHashLSH(threshold=0.5, num_perm=128)
+    lsh.insert("a", minhash.lean(sigs[0], 1))
+    assert lsh.query(minhash.lean(sigs[0], 1)) == ["a"]
+
+
+def test_seeds_overlap_exactly_as_labelled(store: Store, raw_dir: Path, gold: dict[str, Any]) -> None:
+    _, _, outcome = run_steps(store, raw_dir)
+    assert outcome.exact == outcome.near == 0, "no two seeds are near-duplicates"
+    records = article_by_source(store)
+    assert len({r["group_id"] for r in records.values()}) == 5
+    with store.engine.connect() as conn:
+        links = conn.execute(select(overlaps.c.article_a, overlaps.c.article_b, overlaps.c.pairs)).all()
+    assert len(links) == 1
+    a, b, pairs = links[0]
+    by_id = {r["id"]: r for r in records.values()}
+    assert {by_id[a]["source"], by_id[b]["source"]} == {gold["overlaps"][0]["a"], gold["overlaps"][0]["b"]}
+    expected = set()
+    for pair in gold["overlaps"]:
+        lines = {name: (SEEDS / name).read_text(encoding="utf-8").split("\n") for name in (pair["a"], pair["b"])}
+        i = _paragraph_index(records[pair["a"]], lines[pair["a"]][pair["a_line"] - 1])
+        j = _paragraph_index(records[pair["b"]], lines[pair["b"]][pair["b_line"] - 1])
+        expected.add((i, j) if by_id[a]["source"] == pair["a"] else (j, i))
+    assert {(i, j) for i, j, _ in pairs} == expected
+    assert all(similarity >= 0.5 for _, _, similarity in pairs)
+
+
+def _variants(raw_dir: Path) -> None:
+    """A verbatim copy in other furniture, an abridged copy, an edited copy, and an exact copy."""
+    lines = (SEEDS / SEED).read_text(encoding="utf-8").split("\n")
+    body = [ln for ln in lines if len(ln.split()) > 12 and not ln.startswith("Also on")]
+    furniture_top = ["- Home", "- World", "- Politics", "Subscribe to our newsletter", ""]
+    furniture_end = ["", "Share this article", "- Facebook", "- Twitter", "Comments (12)"]
+    verbatim = [*furniture_top, lines[0], "", *[p + "\n" for p in body], *furniture_end]
+    (raw_dir / "copy_verbatim.txt").write_text("\n".join(verbatim), encoding="utf-8")
+    abridged = [lines[0], "", *[p + "\n" for p in body[:4]]]
+    (raw_dir / "copy_abridged.txt").write_text("\n".join(abridged), encoding="utf-8")
+    edits = {"decision": "choice", "Thursday": "Wednesday", "defense": "defence", "stability": "calm",
+             "Washington": "The US", "advanced": "modern", "stressing": "saying"}
+    edited_body = []
+    for p in body:
+        for old, new in edits.items():
+            p = p.replace(old, new)
+        edited_body.append(p + "\n")
+    (raw_dir / "copy_edited.txt").write_text("\n".join(["Edited headline about the S-400 deal", "", *edited_body]),
+                                              encoding="utf-8")
+    # Same text in other bytes (Windows line endings): an exact duplicate of the normalised text.
+    (raw_dir / "copy_exact.txt").write_bytes((SEEDS / SEED).read_bytes().replace(b"\n", b"\r\n"))
+    # The very same bytes under another name: one raw document seen at two places.
+    shutil.copy(SEEDS / SEED, raw_dir / "copy_bytes.txt")
+
+
+def test_copies_join_the_seed_group(store: Store, raw_dir: Path) -> None:
+    _variants(raw_dir)
+    _, _, outcome = run_steps(store, raw_dir)
+    records = article_by_source(store)
+    seed_group = records[SEED]["group_id"]
+    for copy in ("copy_verbatim.txt", "copy_abridged.txt", "copy_edited.txt", "copy_exact.txt"):
+        assert records[copy]["group_id"] == seed_group, copy
+    # The seed arrived first (files are taken in name order): every copy is flagged against it.
+    assert records[SEED]["duplicate_kind"] == "unique"
+    assert records["copy_exact.txt"]["duplicate_kind"] == "exact"
+    assert records["copy_verbatim.txt"]["duplicate_kind"] == "exact"  # same body, other furniture
+    assert records["copy_abridged.txt"]["duplicate_kind"] == "near"
+    assert records["copy_edited.txt"]["duplicate_kind"] == "near"
+    assert (outcome.exact, outcome.near) == (2, 2)
+    assert "copy_bytes.txt" not in records
+    with store.engine.connect() as conn:
+        places = conn.execute(text("select source from raw_sources where sha256 = :h"),
+                              {"h": records[SEED]["raw_sha256"]}).scalars().all()
+    assert sorted(places) == [SEED, "copy_bytes.txt"]
+    others = {r["group_id"] for name, r in records.items() if name.startswith("00") and name != SEED}
+    assert seed_group not in others
+    with store.engine.connect() as conn:
+        size = conn.execute(text("select size from groups where id = :g"), {"g": seed_group}).scalar_one()
+        total = conn.execute(text("select count(*) from articles")).scalar_one()
+    assert size == sum(r["group_id"] == seed_group for r in records.values())
+    assert total == len(records), "duplicates are flagged, never deleted"
+
+
+def test_canonical_is_earliest_published(store: Store, raw_dir: Path) -> None:
+    # The copy arrives later but states an earlier date than the seed (24 Jan 2020): it becomes canonical.
+    content = (SEEDS / SEED).read_text(encoding="utf-8").replace("24 Jan, 2020 05:08", "20 Jan, 2020 09:00")
+    (raw_dir / "zz_earlier.txt").write_text(content, encoding="utf-8")
+    run_steps(store, raw_dir)
+    records = article_by_source(store)
+    assert records["zz_earlier.txt"]["group_id"] == records[SEED]["group_id"]
+    with store.engine.connect() as conn:
+        canonical = conn.execute(text("select canonical_id from groups where id = :g"),
+                                 {"g": records[SEED]["group_id"]}).scalar_one()
+    assert canonical == records["zz_earlier.txt"]["id"]

@@ -1,0 +1,99 @@
+"""Extraction quality on the hand-labelled seeds, and the HTML path."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from conftest import SEEDS
+from newsdedup.documents import Article, RawDocument
+from newsdedup.extract import extract
+from newsdedup.extract import rules
+
+
+def _norm(line: str) -> str:
+    return " ".join(line.replace("\u00a0", " ").split())
+
+
+def _extract_seed(name: str) -> tuple[Article, list[str]]:
+    content = (SEEDS / name).read_bytes()
+    article = extract(RawDocument.from_bytes(name, content, datetime.now(UTC)))
+    assert isinstance(article, Article), article
+    return article, content.decode("utf-8").split("\n")
+
+
+def test_seed_body_kept_and_boilerplate_removed(gold: dict[str, Any]) -> None:
+    body_total = body_kept = boiler_total = boiler_removed = 0
+    for name, labels in gold["documents"].items():
+        article, lines = _extract_seed(name)
+        kept = {_norm(p) for p in article.paragraphs}
+        for number in labels["body_lines"]:
+            words = len(rules.words(lines[number - 1]))
+            body_total += words
+            body_kept += words if _norm(lines[number - 1]) in kept else 0
+        for number in labels["boilerplate_lines"]:
+            boiler_total += 1
+            line = _norm(lines[number - 1])
+            boiler_removed += line not in kept and line != _norm(article.title or "")
+    assert body_kept / body_total >= 0.98, f"body tokens kept {body_kept}/{body_total}"
+    assert boiler_removed / boiler_total >= 0.90, f"boilerplate removed {boiler_removed}/{boiler_total}"
+
+
+def test_seed_titles_and_dates(gold: dict[str, Any]) -> None:
+    for name, labels in gold["documents"].items():
+        article, _ = _extract_seed(name)
+        assert _norm(article.title or "") == _norm(labels["title"]), name
+        if labels["date_text"]:
+            found = rules.find_date(labels["date_text"])
+            assert found is not None and article.published == found.isoformat(), name
+        assert article.language == "en"
+        assert article.confidence >= 0.5
+
+
+def test_prompts_captions_and_teasers_are_removed() -> None:
+    article, _ = _extract_seed("000_a28e7b182b270e03.txt")
+    body = "\n".join(article.paragraphs)
+    for furniture in ("READ MORE", "Subscribe", "© AP Photo", "log in or register", "Sputnik International"):
+        assert furniture not in body
+    article, _ = _extract_seed("004_663272c8c2771b00.txt")
+    body = "\n".join(article.paragraphs)
+    assert "Other News" not in body and "Featured News" not in body and "..." not in body
+    # A sub-heading about the article stays; a headline teasing another story goes.
+    assert "The S400 Missile Defence System and Russia-Pakistan Bilateral Ties" in article.paragraphs
+    assert "Russia, Israel or US – Who is the Largest Arm Supplier to India?" not in article.paragraphs
+
+
+HTML_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>Storm closes harbour | Coastal Times</title>
+<meta property="og:title" content="Storm closes harbour for three days">
+<meta property="article:published_time" content="2024-03-05T08:00:00Z">
+<meta name="author" content="Jane Reporter">
+</head><body>
+<nav><ul><li><a href="/">Home</a></li><li><a href="/world">World</a></li></ul></nav>
+<div class="share-buttons"><a>Share on Facebook</a><a>Tweet</a></div>
+<article>
+<h1>Storm closes harbour for three days</h1>
+<figure><img src="x.jpg"><figcaption>Waves hit the pier on Monday. Photo: Staff</figcaption></figure>
+<p>The harbour authority closed the port on Tuesday after a storm damaged two piers and sank a fishing boat, officials said.</p>
+<p>Ferries to the islands were cancelled until Friday, and the coast guard asked residents to stay away from the sea front.</p>
+<aside class="related"><h3>Related</h3><ul><li><a>Other storm story</a></li></ul></aside>
+<p>Repairs are expected to cost several million euros, according to a preliminary estimate by the port's engineers.</p>
+</article>
+<div id="comments"><h3>Comments</h3><p>Log in to comment.</p></div>
+<footer>Copyright 2024 Coastal Times. All rights reserved.</footer>
+</body></html>"""
+
+
+def test_html_metadata_and_body() -> None:
+    article = extract(RawDocument.from_bytes("coast/storm.html", HTML_PAGE.encode(), datetime.now(UTC)))
+    assert isinstance(article, Article)
+    assert article.title == "Storm closes harbour for three days"
+    assert article.published == "2024-03-05"
+    assert article.byline == "Jane Reporter"
+    assert article.language == "en"
+    assert article.outlet == "coast"
+    assert len(article.paragraphs) == 3
+    assert article.paragraphs[0].startswith("The harbour authority closed the port")
+    text = " ".join(article.paragraphs)
+    for furniture in ("Home", "Share on Facebook", "Waves hit the pier", "Other storm story", "Log in", "Copyright"):
+        assert furniture not in text
