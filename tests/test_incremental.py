@@ -1,0 +1,74 @@
+"""Re-runs are idempotent; a new file is processed alone against the index kept from earlier runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from conftest import SEEDS, run_steps
+from newsdedup.store import Store
+from newsdedup.store.schema import articles, groups, lsh_bands, overlaps, raw_sources, signatures
+
+
+def _snapshot(store: Store) -> dict[str, Any]:
+    with store.engine.connect() as conn:
+        return {
+            "articles": sorted(conn.execute(select(articles.c.id, articles.c.group_id, articles.c.duplicate_kind,
+                                                   articles.c.seq)).tuples().all()),
+            "groups": sorted(conn.execute(select(groups)).tuples().all()),
+            "overlaps": sorted((a, b) for a, b in conn.execute(select(overlaps.c.article_a, overlaps.c.article_b))),
+            "signatures": sorted(conn.execute(select(signatures)).tuples().all()),
+            "bands": conn.execute(select(lsh_bands.c.key)).scalars().all().__len__(),
+        }
+
+
+def test_second_run_changes_nothing(store: Store, raw_dir: Path) -> None:
+    run_steps(store, raw_dir)
+    before = _snapshot(store)
+    ingested, extracted, deduped = run_steps(store, raw_dir)
+    assert (ingested.new, ingested.unchanged) == (0, 5)
+    assert extracted.pages == 0 and deduped.articles == 0
+    assert _snapshot(store) == before
+
+
+def test_new_file_is_deduplicated_against_the_kept_index(store: Store, raw_dir: Path) -> None:
+    run_steps(store, raw_dir)
+    before = _snapshot(store)
+    # A report lifting the first paragraphs of seed 001, dropped in raw/ later.
+    seed = (SEEDS / "001_233dc4c3cfabbe5b.txt").read_text(encoding="utf-8").split("\n")
+    lifted = [
+        "Analysts weigh the missile deal", "",
+        "Regional analysts on Friday debated what the purchase means for the balance of power and for the "
+        "defence budgets of both countries over the coming decade.", "",
+        seed[4], "", seed[6], "",
+        "Officials in both capitals declined to comment further on the negotiations or on any future orders.",
+    ]
+    (raw_dir / "later_report.txt").write_text("\n".join(lifted), encoding="utf-8")
+    ingested, extracted, deduped = run_steps(store, raw_dir)
+    assert (ingested.new, ingested.unchanged) == (1, 5)
+    assert extracted.pages == 1 and deduped.articles == 1  # only the new document is hashed
+    after = _snapshot(store)
+    old_ids = {a[0] for a in before["articles"]}
+    assert [s for s in after["signatures"] if s[0] in old_ids] == before["signatures"]
+    assert set(before["articles"]) <= set(after["articles"])
+    new_links = set(after["overlaps"]) - set(before["overlaps"])
+    # Both seed 001 and seed 002 (which quotes 001) hold the lifted passages.
+    with store.engine.connect() as conn:
+        sources = dict(conn.execute(select(articles.c.id, articles.c.source)).tuples().all())
+    assert {(sources[a], sources[b]) for a, b in new_links} == {
+        ("later_report.txt", "001_233dc4c3cfabbe5b.txt"), ("later_report.txt", "002_8d077245f715231b.txt")}
+
+
+def test_changed_file_becomes_a_new_version(store: Store, raw_dir: Path) -> None:
+    run_steps(store, raw_dir)
+    path = raw_dir / "003_c73d2bbacf694d4f.txt"
+    path.write_text(path.read_text(encoding="utf-8") + "\n\nUpdate: the ministry later confirmed the talks "
+                    "took place and said a further round was planned for the autumn.\n", encoding="utf-8")
+    ingested, extracted, deduped = run_steps(store, raw_dir)
+    assert (ingested.new, ingested.new_versions, ingested.unchanged) == (1, 1, 4)
+    assert extracted.articles == 1 and deduped.near == 1  # the update is a near-duplicate of its first version
+    with store.engine.connect() as conn:
+        versions = conn.execute(select(raw_sources.c.version).where(raw_sources.c.source == path.name)).scalars()
+        assert sorted(versions) == [1, 2]
