@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -68,7 +69,6 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.raw_dir.is_dir():
         raise FileNotFoundError(f"raw directory {settings.raw_dir} does not exist")
     from flows.pipeline import pipeline  # the CLI is the one entry point that starts Prefect
-
     from newsdedup.summary import format_summary
 
     summary: dict[str, Any] = pipeline(
@@ -90,13 +90,10 @@ def _export(store: Store, args: argparse.Namespace) -> int:
         pq.write_table(pa.Table.from_pylist(rows), args.output)
         print(f"wrote {len(rows)} records to {args.output}", file=sys.stderr)
         return 0
-    out = Path(args.output).open("w", encoding="utf-8") if args.output else sys.stdout
-    try:
+    with contextlib.ExitStack() as stack:
+        out = stack.enter_context(Path(args.output).open("w", encoding="utf-8")) if args.output else sys.stdout
         for record in records:
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
-    finally:
-        if out is not sys.stdout:
-            out.close()
     return 0
 
 

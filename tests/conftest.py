@@ -89,7 +89,9 @@ def store(store_url: str) -> Iterator[Store]:
     st.close()
 
 
-def run_steps(store: Store, raw: Path, settings: Settings | None = None) -> tuple[IngestStats, ExtractStats, BatchOutcome]:
+def run_steps(
+    store: Store, raw: Path, settings: Settings | None = None
+) -> tuple[IngestStats, ExtractStats, BatchOutcome]:
     """The pipeline's three steps without Prefect (what the flows call, batch by batch)."""
     settings = settings or Settings()
     ingested = ingest_files(store, raw, list_files(raw), settings, datetime.now(UTC))

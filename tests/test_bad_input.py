@@ -5,16 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import article_by_source, run_steps
 from sqlalchemy import select
 
-from conftest import article_by_source, run_steps
 from newsdedup.config import Settings
 from newsdedup.store import Store
 from newsdedup.store.schema import quarantine, raw_documents
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
-PROSE = ("The council approved the new budget on Monday after a long debate about schools, roads and "
-         "the cost of heating public buildings during the coming winter months.")
+PROSE = (
+    "The council approved the new budget on Monday after a long debate about schools, roads and "
+    "the cost of heating public buildings during the coming winter months."
+)
 
 
 def _quarantined(store: Store) -> dict[str, tuple[str, str]]:
@@ -29,16 +31,21 @@ def bad_raw(raw_dir: Path) -> Path:
     (raw_dir / "blank.txt").write_bytes(b"  \n\n \t\n")
     (raw_dir / "image.png").write_bytes(PNG)
     (raw_dir / "nul.txt").write_bytes(b"abc\x00def" * 100)
-    cp1252 = ("Caf\u00e9 owners \u2018protest\u2019 rent rise\n\nCaf\u00e9 owners protested on Monday against the "
-              "rent rise approved by the council, saying the new rent would force them to close. Owners said "
-              "\u201cenough\u201d.\n")
+    cp1252 = (
+        "Caf\u00e9 owners \u2018protest\u2019 rent rise\n\nCaf\u00e9 owners protested on Monday against the "
+        "rent rise approved by the council, saying the new rent would force them to close. Owners said "
+        "\u201cenough\u201d.\n"
+    )
     (raw_dir / "windows1252.txt").write_bytes(cp1252.encode("cp1252"))
     (raw_dir / "broken_utf8.txt").write_bytes(
-        ("Budget approved after long debate\n\n" + PROSE + " \u2014 officials said.\n").encode("utf-8")
-        .replace(b"Monday", b"Mon\xff\xfeday"))
+        ("Budget approved after long debate\n\n" + PROSE + " \u2014 officials said.\n")
+        .encode("utf-8")
+        .replace(b"Monday", b"Mon\xff\xfeday")
+    )
     (raw_dir / "malformed.html").write_bytes(
         b"<html><head><title>Broken page</title><body><div><p>" + PROSE.encode() + b"<p>Second <b>unclosed "
-        b"paragraph with enough words to count as article text for the extractor here.</div></span></html")
+        b"paragraph with enough words to count as article text for the extractor here.</div></span></html"
+    )
     return raw_dir
 
 

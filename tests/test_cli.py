@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-
 from conftest import run_steps
+
 from newsdedup.cli import main
 from newsdedup.store import Store
 
@@ -37,7 +37,9 @@ def test_export_canonical_and_all(processed: str, capsys: pytest.CaptureFixture[
     original = next(r for r in everything if r["source"] == "003_c73d2bbacf694d4f.txt")
     assert copy["canonical"] is False and copy["duplicate_of"] == original["id"] == original["group"] == copy["group"]
     for record in everything:
-        assert {"id", "source", "title", "published", "body", "group", "canonical", "duplicate_of", "overlaps"} <= set(record)
+        assert {"id", "source", "title", "published", "body", "group", "canonical", "duplicate_of", "overlaps"} <= set(
+            record
+        )
     linked = [r for r in everything if r["overlaps"]]
     assert {r["source"] for r in linked} == {"001_233dc4c3cfabbe5b.txt", "002_8d077245f715231b.txt"}
     pairs = linked[0]["overlaps"][0]["paragraphs"]

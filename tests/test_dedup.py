@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from conftest import SEEDS, article_by_source, run_steps
 from datasketch import MinHash, MinHashLSH
 from sqlalchemy import select, text
 
-from conftest import SEEDS, article_by_source, run_steps
 from newsdedup.dedup import minhash
 from newsdedup.store import Store
 from newsdedup.store.schema import overlaps
@@ -70,15 +70,23 @@ def _variants(raw_dir: Path) -> None:
     (raw_dir / "copy_verbatim.txt").write_text("\n".join(verbatim), encoding="utf-8")
     abridged = [lines[0], "", *[p + "\n" for p in body[:4]]]
     (raw_dir / "copy_abridged.txt").write_text("\n".join(abridged), encoding="utf-8")
-    edits = {"decision": "choice", "Thursday": "Wednesday", "defense": "defence", "stability": "calm",
-             "Washington": "The US", "advanced": "modern", "stressing": "saying"}
+    edits = {
+        "decision": "choice",
+        "Thursday": "Wednesday",
+        "defense": "defence",
+        "stability": "calm",
+        "Washington": "The US",
+        "advanced": "modern",
+        "stressing": "saying",
+    }
     edited_body = []
     for p in body:
         for old, new in edits.items():
             p = p.replace(old, new)
         edited_body.append(p + "\n")
-    (raw_dir / "copy_edited.txt").write_text("\n".join(["Edited headline about the S-400 deal", "", *edited_body]),
-                                              encoding="utf-8")
+    (raw_dir / "copy_edited.txt").write_text(
+        "\n".join(["Edited headline about the S-400 deal", "", *edited_body]), encoding="utf-8"
+    )
     # Same text in other bytes (Windows line endings): an exact duplicate of the normalised text.
     (raw_dir / "copy_exact.txt").write_bytes((SEEDS / SEED).read_bytes().replace(b"\n", b"\r\n"))
     # The very same bytes under another name: one raw document seen at two places.
@@ -101,8 +109,11 @@ def test_copies_join_the_seed_group(store: Store, raw_dir: Path) -> None:
     assert (outcome.exact, outcome.near) == (2, 2)
     assert "copy_bytes.txt" not in records
     with store.engine.connect() as conn:
-        places = conn.execute(text("select source from raw_sources where sha256 = :h"),
-                              {"h": records[SEED]["raw_sha256"]}).scalars().all()
+        places = (
+            conn.execute(text("select source from raw_sources where sha256 = :h"), {"h": records[SEED]["raw_sha256"]})
+            .scalars()
+            .all()
+        )
     assert sorted(places) == [SEED, "copy_bytes.txt"]
     others = {r["group_id"] for name, r in records.items() if name.startswith("00") and name != SEED}
     assert seed_group not in others
@@ -121,6 +132,7 @@ def test_canonical_is_earliest_published(store: Store, raw_dir: Path) -> None:
     records = article_by_source(store)
     assert records["zz_earlier.txt"]["group_id"] == records[SEED]["group_id"]
     with store.engine.connect() as conn:
-        canonical = conn.execute(text("select canonical_id from groups where id = :g"),
-                                 {"g": records[SEED]["group_id"]}).scalar_one()
+        canonical = conn.execute(
+            text("select canonical_id from groups where id = :g"), {"g": records[SEED]["group_id"]}
+        ).scalar_one()
     assert canonical == records["zz_earlier.txt"]["id"]

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from conftest import SEEDS
+
 from newsdedup.documents import Article, RawDocument
-from newsdedup.extract import extract
-from newsdedup.extract import rules
+from newsdedup.extract import extract, rules
 
 
 def _norm(line: str) -> str:
@@ -74,8 +74,10 @@ HTML_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <article>
 <h1>Storm closes harbour for three days</h1>
 <figure><img src="x.jpg"><figcaption>Waves hit the pier on Monday. Photo: Staff</figcaption></figure>
-<p>The harbour authority closed the port on Tuesday after a storm damaged two piers and sank a fishing boat, officials said.</p>
-<p>Ferries to the islands were cancelled until Friday, and the coast guard asked residents to stay away from the sea front.</p>
+<p>The harbour authority closed the port on Tuesday after a storm damaged two piers and sank a fishing boat,
+officials said.</p>
+<p>Ferries to the islands were cancelled until Friday, and the coast guard asked residents to stay away from
+the sea front.</p>
 <aside class="related"><h3>Related</h3><ul><li><a>Other storm story</a></li></ul></aside>
 <p>Repairs are expected to cost several million euros, according to a preliminary estimate by the port's engineers.</p>
 </article>

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from conftest import SEEDS, run_steps
 from sqlalchemy import select
 
-from conftest import SEEDS, run_steps
 from newsdedup.store import Store
 from newsdedup.store.schema import articles, groups, lsh_bands, overlaps, raw_sources, signatures
 
@@ -15,8 +15,11 @@ from newsdedup.store.schema import articles, groups, lsh_bands, overlaps, raw_so
 def _snapshot(store: Store) -> dict[str, Any]:
     with store.engine.connect() as conn:
         return {
-            "articles": sorted(conn.execute(select(articles.c.id, articles.c.group_id, articles.c.duplicate_kind,
-                                                   articles.c.seq)).tuples().all()),
+            "articles": sorted(
+                conn.execute(select(articles.c.id, articles.c.group_id, articles.c.duplicate_kind, articles.c.seq))
+                .tuples()
+                .all()
+            ),
             "groups": sorted(conn.execute(select(groups)).tuples().all()),
             "overlaps": sorted((a, b) for a, b in conn.execute(select(overlaps.c.article_a, overlaps.c.article_b))),
             "signatures": sorted(conn.execute(select(signatures)).tuples().all()),
@@ -39,10 +42,15 @@ def test_new_file_is_deduplicated_against_the_kept_index(store: Store, raw_dir: 
     # A report lifting the first paragraphs of seed 001, dropped in raw/ later.
     seed = (SEEDS / "001_233dc4c3cfabbe5b.txt").read_text(encoding="utf-8").split("\n")
     lifted = [
-        "Analysts weigh the missile deal", "",
+        "Analysts weigh the missile deal",
+        "",
         "Regional analysts on Friday debated what the purchase means for the balance of power and for the "
-        "defence budgets of both countries over the coming decade.", "",
-        seed[4], "", seed[6], "",
+        "defence budgets of both countries over the coming decade.",
+        "",
+        seed[4],
+        "",
+        seed[6],
+        "",
         "Officials in both capitals declined to comment further on the negotiations or on any future orders.",
     ]
     (raw_dir / "later_report.txt").write_text("\n".join(lifted), encoding="utf-8")
@@ -58,14 +66,19 @@ def test_new_file_is_deduplicated_against_the_kept_index(store: Store, raw_dir: 
     with store.engine.connect() as conn:
         sources = dict(conn.execute(select(articles.c.id, articles.c.source)).tuples().all())
     assert {(sources[a], sources[b]) for a, b in new_links} == {
-        ("later_report.txt", "001_233dc4c3cfabbe5b.txt"), ("later_report.txt", "002_8d077245f715231b.txt")}
+        ("later_report.txt", "001_233dc4c3cfabbe5b.txt"),
+        ("later_report.txt", "002_8d077245f715231b.txt"),
+    }
 
 
 def test_changed_file_becomes_a_new_version(store: Store, raw_dir: Path) -> None:
     run_steps(store, raw_dir)
     path = raw_dir / "003_c73d2bbacf694d4f.txt"
-    path.write_text(path.read_text(encoding="utf-8") + "\n\nUpdate: the ministry later confirmed the talks "
-                    "took place and said a further round was planned for the autumn.\n", encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8") + "\n\nUpdate: the ministry later confirmed the talks "
+        "took place and said a further round was planned for the autumn.\n",
+        encoding="utf-8",
+    )
     ingested, extracted, deduped = run_steps(store, raw_dir)
     assert (ingested.new, ingested.new_versions, ingested.unchanged) == (1, 1, 4)
     assert extracted.articles == 1 and deduped.near == 1  # the update is a near-duplicate of its first version

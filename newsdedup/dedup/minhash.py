@@ -84,7 +84,7 @@ def signatures(shingles: Sequence[np.ndarray], num_perm: int, seed: int) -> np.n
     if not len(nonempty):
         return out
     with np.errstate(over="ignore"):
-        values = _fmix32(np.concatenate([shingles[i] for i in nonempty]).astype(np.uint32))
+        values = _fmix32(np.concatenate([shingles[int(i)] for i in nonempty]).astype(np.uint32))
     owner = np.repeat(nonempty, lengths[nonempty])
     a, b = permutations(num_perm, seed)
     for start in range(0, len(values), _CHUNK_ROWS):

@@ -2,7 +2,8 @@
 
 Structure removes what markup labels as furniture (nav, aside, footer, forms, figures, and elements
 whose class/id vocabulary says menu, share, related, comment, ... unless they hold the page's prose);
-what is left is flattened, one line per block, for `lines.classify`, with the metadata title, date and byline as hints."""
+what is left is flattened, one line per block, for `lines.classify`, with the metadata title, date and
+byline as hints."""
 
 from __future__ import annotations
 
@@ -64,7 +65,7 @@ def _is_furniture(tag: Tag) -> bool:
     role = str(tag.get("role") or "").lower()
     if role in ("navigation", "banner", "contentinfo", "complementary", "dialog", "menu"):
         return True
-    classes = tag.get("class") or []
+    classes: Any = tag.get("class") or []
     names = " ".join([*(classes if isinstance(classes, list) else [classes]), str(tag.get("id") or "")])
     words = {w for w in _CLASS_SPLIT.split(names.lower()) if w}
     # An article wrapper may carry "article" and "share-enabled" style classes: keep big text blocks.

@@ -94,6 +94,24 @@ def _site_names(lines: list[Line]) -> set[str]:
     return {s for s, n in suffixes.items() if n >= 2 or s in standalone}
 
 
+def _is_furniture(
+    ln: Line, count: int, sites: set[str], blank_structure: bool, settings: ExtractionSettings
+) -> bool:
+    """Furniture by the line's own shape: navigation entries, prompts, credits, captions, teasers."""
+    text = ln.text
+    if ln.list_item and count < 15:
+        return True  # navigation and link lists; long list items may be article text
+    if count <= 15 and rules.PROMPT.match(text):
+        return True
+    if count <= 60 and rules.CREDIT.search(text) and not _is_prose(text, count, settings):
+        return True
+    suffix = rules.SITE_SUFFIX.search(text)
+    if suffix and suffix.group(1).strip().lower() in sites:
+        return True  # a caption signed with the outlet's name
+    # A teaser snippet is cut off mid-sentence; a long paragraph ending in an ellipsis is prose.
+    return bool(rules.TRUNCATED.search(text)) and not (blank_structure and ln.blank_after and count > 40)
+
+
 def _cohesion(text: str, vocabulary: Counter[str]) -> float:
     words = rules.content_words(text)
     if not words:
@@ -117,7 +135,6 @@ def classify(lines: list[Line], settings: ExtractionSettings, hints: PageHints |
     for k, (ln, count) in enumerate(zip(lines, counts, strict=True)):
         text = ln.text
         low = normalise_line(text)
-        suffix = rules.SITE_SUFFIX.search(text)
         if low in hints.recurring:
             labels[k] = "drop"
         elif count <= 14 and rules.is_date_line(text) and not rules.SENTENCE_END.search(text.rstrip(")")):
@@ -126,15 +143,7 @@ def classify(lines: list[Line], settings: ExtractionSettings, hints: PageHints |
         elif count <= 8 and rules.BYLINE.match(text):
             labels[k] = "meta"
             byline = byline or re.sub(r"^(?:by|written by|reporting by|author:)\s+", "", text, flags=re.I)
-        elif ln.list_item and count < 15:
-            labels[k] = "drop"
-        elif count <= 15 and rules.PROMPT.match(text):
-            labels[k] = "drop"
-        elif count <= 60 and rules.CREDIT.search(text) and not _is_prose(text, count, settings):
-            labels[k] = "drop"
-        elif suffix and suffix.group(1).strip().lower() in sites:
-            labels[k] = "drop"
-        elif rules.TRUNCATED.search(text) and not (blank_structure and ln.blank_after and count > 40):
+        elif _is_furniture(ln, count, sites, blank_structure, settings):
             labels[k] = "drop"
         elif _is_prose(text, count, settings) and (ln.blank_after or not blank_structure or count >= 25):
             labels[k] = "body"

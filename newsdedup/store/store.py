@@ -265,7 +265,9 @@ class Store:
         with self.engine.begin() as conn:
             result = conn.execute(schema.runs.insert().values(
                 flow=flow, started_at=now(), parameters=json.loads(json.dumps(parameters, default=str))))
-            return int(result.inserted_primary_key[0])
+            key = result.inserted_primary_key
+            assert key is not None
+            return int(key[0])
 
     def finish_run(self, run_id: int, summary: dict[str, Any]) -> None:
         with self.engine.begin() as conn:
