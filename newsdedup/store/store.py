@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, func, select, update
+from sqlalchemy import Engine, bindparam, create_engine, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
@@ -254,10 +254,12 @@ class Store:
                 stmt = self._insert(groups).values(id=gid, canonical_id=canonical, size=size)
                 conn.execute(stmt.on_conflict_do_update(index_elements=[groups.c.id],
                                                         set_={"canonical_id": canonical, "size": size}))
-            for d in decisions:
-                conn.execute(update(articles).where(articles.c.id == d["id"]).values(
-                    text_hash=d["text_hash"], group_id=d["group_id"], duplicate_kind=d["kind"],
-                    matched_id=d["matched"], similarity=d["similarity"]))
+            if decisions:  # one executemany for the whole batch
+                conn.execute(update(articles).where(articles.c.id == bindparam("b_id")).values(
+                    text_hash=bindparam("b_text_hash"), group_id=bindparam("b_group_id"),
+                    duplicate_kind=bindparam("b_kind"), matched_id=bindparam("b_matched"),
+                    similarity=bindparam("b_similarity")),
+                    [{f"b_{k}": v for k, v in d.items()} for d in decisions])
 
     # -- runs ------------------------------------------------------------------------------------
 
