@@ -60,24 +60,3 @@ class Quarantined:
     reason: str  # short machine-friendly code, e.g. "binary", "too_large", "empty"
     detail: str
     raw_sha256: str | None = None
-
-
-@dataclass(frozen=True)
-class ParagraphMatch:
-    """Paragraph i of the new article is a near-verbatim copy of paragraph j of the other one."""
-
-    i: int
-    j: int
-    similarity: float
-
-
-@dataclass
-class DedupDecision:
-    """What de-duplication concluded for one article."""
-
-    article_id: str
-    group_id: str
-    kind: str  # "unique", "exact", "near"
-    matched: str | None = None  # the member it matched, for exact/near
-    similarity: float | None = None
-    overlaps: dict[str, list[ParagraphMatch]] = field(default_factory=dict)

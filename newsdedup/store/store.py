@@ -124,12 +124,14 @@ class Store:
         return len([h for h in set(hashes) if h not in existing]), new_versions
 
     def touch_sources(self, keys: Iterable[tuple[str, str]], seen_at: datetime) -> None:
-        keys = list(keys)
+        rows = [{"b_source": source, "b_sha256": sha} for source, sha in keys]
+        if not rows:
+            return
+        stmt = (update(raw_sources)
+                .where(raw_sources.c.source == bindparam("b_source"), raw_sources.c.sha256 == bindparam("b_sha256"))
+                .values(last_seen=seen_at))
         with self.engine.begin() as conn:
-            for chunk in _chunks(keys):
-                for source, sha in chunk:
-                    conn.execute(update(raw_sources).where(raw_sources.c.source == source,
-                                                           raw_sources.c.sha256 == sha).values(last_seen=seen_at))
+            conn.execute(stmt, rows)
 
     def _existing(self, conn: Connection, column: Any, values: Sequence[str]) -> set[str]:
         found: set[str] = set()
