@@ -49,7 +49,7 @@ class ExtractStats:
 
 
 def ingest_files(store: Store, root: Path, names: list[str], settings: Settings, seen_at: datetime) -> IngestStats:
-    known = set(store.known_sources())
+    known = store.known_sources(names)  # only this batch's paths: cost stays flat as the store grows
     result = read_files(root, names, known, settings.max_file_bytes, seen_at)
     new, versions = store.add_raw(result.documents)
     store.touch_sources(result.unchanged, seen_at)

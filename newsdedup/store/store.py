@@ -85,11 +85,14 @@ class Store:
 
     # -- raw documents ---------------------------------------------------------------------------
 
-    def known_sources(self) -> dict[tuple[str, str], datetime]:
-        """(source, sha256) pairs already kept, for skipping unchanged inputs without re-reading them."""
+    def known_sources(self, sources: Sequence[str]) -> set[tuple[str, str]]:
+        """(source, sha256) pairs already kept for these sources, to skip unchanged inputs."""
+        found: set[tuple[str, str]] = set()
         with self.engine.connect() as conn:
-            rows = conn.execute(select(raw_sources.c.source, raw_sources.c.sha256, raw_sources.c.last_seen))
-            return {(r.source, r.sha256): r.last_seen for r in rows}
+            for chunk in _chunks(list(sources)):
+                q = select(raw_sources.c.source, raw_sources.c.sha256).where(raw_sources.c.source.in_(chunk))
+                found.update(conn.execute(q).tuples())
+        return found
 
     def add_raw(self, docs: Iterable[RawDocument]) -> tuple[int, int]:
         """Keep raw documents (bytes once per content hash) and where they were seen.
