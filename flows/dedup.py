@@ -13,8 +13,7 @@ from pydantic import Field
 from flows.common import open_store, settings_for
 from newsdedup.config import DEFAULT_STORE_URL
 from newsdedup.dedup import BatchOutcome
-from newsdedup.pipeline import dedup_batch, pending_dedup
-from newsdedup.sources.files import batches
+from newsdedup.pipeline import batches, dedup_batch, pending_dedup
 
 Share = Annotated[float, Field(gt=0, le=1)]
 

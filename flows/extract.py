@@ -10,8 +10,7 @@ from pydantic import Field
 
 from flows.common import open_store, settings_for
 from newsdedup.config import DEFAULT_STORE_URL
-from newsdedup.pipeline import ExtractStats, extract_batch, pending_extraction
-from newsdedup.sources.files import batches
+from newsdedup.pipeline import ExtractStats, batches, extract_batch, pending_extraction
 
 
 @task(name="extract-batch", retries=2, retry_delay_seconds=2, cache_policy=NONE)

@@ -12,8 +12,8 @@ from pydantic import Field
 
 from flows.common import open_store, settings_for
 from newsdedup.config import DEFAULT_STORE_URL
-from newsdedup.pipeline import IngestStats, ingest_files
-from newsdedup.sources.files import batches, list_files
+from newsdedup.pipeline import IngestStats, batches, ingest_files
+from newsdedup.sources.files import list_files
 
 
 @task(name="ingest-batch", retries=2, retry_delay_seconds=2, cache_policy=NONE)

@@ -4,6 +4,7 @@ can be re-run alone and a failure loses nothing already kept."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -14,6 +15,12 @@ from newsdedup.documents import Article, Quarantined
 from newsdedup.extract import EXTRACTOR_VERSION, Page, extract_page, outlet_of, read_page, recurring_lines
 from newsdedup.sources.files import read_files
 from newsdedup.store import Store
+
+
+def batches(items: list[str], size: int) -> Iterator[list[str]]:
+    """Work units for one task each: ids or paths, `size` at a time."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 @dataclass
