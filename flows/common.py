@@ -1,9 +1,14 @@
-"""What every flow shares: settings from parameters, one store per process, escaped Markdown."""
+"""What every flow shares: settings from parameters, one store per process, escaped Markdown, and a
+progress artifact the UI shows while a long run works through its batches."""
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import cast
+from uuid import UUID
+
+from prefect.artifacts import create_progress_artifact, update_progress_artifact
 
 from newsdedup.config import Settings
 from newsdedup.store import Store
@@ -19,9 +24,22 @@ def settings_for(**parameters: object) -> Settings:
     return Settings.from_env().replace(**parameters)
 
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&])")
 
 
 def md_escape(text: object) -> str:
-    """Untrusted text (titles, paths, URLs) rendered inert in a Markdown artifact."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text).replace("\n", " "))
+    """Untrusted text (titles, paths, URLs) rendered inert in a Markdown artifact: no tag, link,
+    emphasis or table cell survives, because every character that could start one is escaped."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text).replace("\r", " ").replace("\n", " "))
+
+
+class ProgressArtifact:
+    """A progress bar in the flow run's Artifacts tab, 0-100 %, updated as batches finish."""
+
+    def __init__(self, description: str) -> None:
+        self.description = description
+        self.artifact_id = cast(UUID, create_progress_artifact(0.0, description=description))
+
+    def update(self, done: int, total: int) -> None:
+        share = 100.0 if total == 0 else round(100.0 * done / total, 1)
+        update_progress_artifact(self.artifact_id, share, description=f"{self.description}: {done:,}/{total:,}")

@@ -10,7 +10,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 from pydantic import Field
 
-from flows.common import open_store, settings_for
+from flows.common import ProgressArtifact, open_store, settings_for
 from newsdedup.config import DEFAULT_STORE_URL
 from newsdedup.dedup import BatchOutcome
 from newsdedup.pipeline import batches, dedup_batch, pending_dedup
@@ -37,9 +37,11 @@ def dedup(
     pending = pending_dedup(open_store(store_url))
     logger.info("dedup: %d articles pending", len(pending))
     total = BatchOutcome()
+    progress = ProgressArtifact("dedup: articles compared")
     for number, ids in enumerate(batches(pending, batch_size), start=1):
         outcome = dedup_articles(ids, store_url, thresholds)
         total.merge(outcome)
+        progress.update(total.articles, len(pending))
         logger.info("dedup batch %d: %d articles, %d exact, %d near, %d overlap links",
                     number, outcome.articles, outcome.exact, outcome.near, outcome.overlaps)
     return total

@@ -8,7 +8,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 from pydantic import Field
 
-from flows.common import open_store, settings_for
+from flows.common import ProgressArtifact, open_store, settings_for
 from newsdedup.config import DEFAULT_STORE_URL
 from newsdedup.pipeline import ExtractStats, batches, extract_batch, pending_extraction
 
@@ -27,9 +27,11 @@ def extract(
     pending = pending_extraction(open_store(store_url))
     logger.info("extract: %d raw documents pending", len(pending))
     total = ExtractStats()
+    progress = ProgressArtifact("extract: raw documents processed")
     for number, hashes in enumerate(batches(pending, batch_size), start=1):
         stats = extract_pages(hashes, store_url)
         total.add(stats)
+        progress.update(total.pages, len(pending))
         logger.info("extract batch %d: %d pages, %d articles, %d quarantined, %d/%d done",
                     number, stats.pages, stats.articles, stats.quarantined, total.pages, len(pending))
     return total

@@ -10,7 +10,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 from pydantic import Field
 
-from flows.common import open_store, settings_for
+from flows.common import ProgressArtifact, open_store, settings_for
 from newsdedup.config import DEFAULT_STORE_URL
 from newsdedup.pipeline import IngestStats, batches, ingest_files
 from newsdedup.sources.files import list_files
@@ -33,9 +33,11 @@ def ingest(
     names = list_files(Path(raw_dir))
     logger.info("ingest: %d files in %s", len(names), raw_dir)
     total = IngestStats()
+    progress = ProgressArtifact("ingest: files read")
     for number, names_batch in enumerate(batches(names, batch_size), start=1):
         stats = ingest_batch(raw_dir, names_batch, store_url, max_file_bytes)
         total.add(stats)
+        progress.update(total.seen, len(names))
         logger.info("ingest batch %d: %d files, %d new, %d unchanged, %d quarantined",
                     number, stats.seen, stats.new, stats.unchanged, stats.quarantined)
     return total

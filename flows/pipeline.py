@@ -1,4 +1,6 @@
-"""pipeline: ingest raw/, extract, de-duplicate; one readable summary per run (log, artifact, store)."""
+"""pipeline: ingest raw/, extract, de-duplicate; one readable summary per run (log, artifacts, store).
+
+`process_and_report` is the part every door shares: the `fetch` flow runs it after fetching."""
 
 from __future__ import annotations
 
@@ -15,11 +17,11 @@ from flows.dedup import Share, dedup
 from flows.extract import extract
 from flows.ingest import ingest
 from newsdedup.config import DEFAULT_STORE_URL
-from newsdedup.store.read import stats
+from newsdedup.store.read import recent_quarantine, stats
 from newsdedup.summary import format_summary
 
 
-@flow(name="pipeline")
+@flow(name="pipeline", description="Ingest the files of raw/, extract clean articles, de-duplicate them.")
 def pipeline(
     raw_dir: str = "raw",
     store_url: str = DEFAULT_STORE_URL,
@@ -29,14 +31,38 @@ def pipeline(
     containment: Share = 0.8,
     paragraph_similarity: Share = 0.5,
 ) -> dict[str, Any]:
-    logger = get_run_logger()
+    """
+    Args:
+        raw_dir: directory of raw articles (HTML or flattened text, any encoding); sub-folders are outlets.
+        store_url: the processed store, `sqlite:///...` or `postgresql+psycopg://...`.
+        batch_size: documents per task; thousands keep Prefect's per-task cost negligible.
+        max_file_bytes: larger files are quarantined as too_large and left unread.
+        near_duplicate_jaccard: word-shingle Jaccard from which two articles are one story.
+        containment: share of the shorter article found in the longer that makes it an abridged copy.
+        paragraph_similarity: Jaccard from which two paragraphs are the same passage (overlap links).
+    """
     store = open_store(store_url)
     run_id = store.start_run("pipeline", {"raw_dir": raw_dir, "batch_size": batch_size})
-    timings: dict[str, float] = {}
-
     started = time.perf_counter()
     ingested = ingest(raw_dir, store_url, batch_size, max_file_bytes)
-    timings["ingest"] = time.perf_counter() - started
+    return process_and_report(
+        run_id, store_url, batch_size, {"ingest": asdict(ingested)}, {"ingest": time.perf_counter() - started},
+        near_duplicate_jaccard, containment, paragraph_similarity)
+
+
+def process_and_report(
+    run_id: int,
+    store_url: str,
+    batch_size: int,
+    arrival: dict[str, Any],
+    timings: dict[str, float],
+    near_duplicate_jaccard: float = 0.5,
+    containment: float = 0.8,
+    paragraph_similarity: float = 0.5,
+) -> dict[str, Any]:
+    """Extract and de-duplicate what arrived, then record and publish the run's summary."""
+    logger = get_run_logger()
+    store = open_store(store_url)
 
     started = time.perf_counter()
     extracted = extract(store_url, batch_size)
@@ -47,7 +73,7 @@ def pipeline(
     timings["dedup"] = time.perf_counter() - started
 
     summary: dict[str, Any] = {
-        "ingest": asdict(ingested),
+        **arrival,
         "extract": asdict(extracted),
         "dedup": {k: v for k, v in asdict(deduped).items() if k != "new_groups"},
         "store": stats(store),
@@ -55,27 +81,21 @@ def pipeline(
     }
     store.finish_run(run_id, summary)
     logger.info("\n%s", format_summary(summary))
-    _publish(summary)
+    publish(summary, recent_quarantine(store, since_run=run_id))
     return summary
 
 
-def _publish(summary: dict[str, Any]) -> None:
-    """Artifacts for the Prefect UI; every untrusted string is escaped."""
+def publish(summary: dict[str, Any], quarantined: list[dict[str, Any]]) -> None:
+    """Artifacts for the Prefect UI; every untrusted string (titles, URLs, paths, reasons) is escaped."""
     overlaps = summary["dedup"]["top_overlaps"][:10]
-    lines = [
-        "# newsdedup pipeline run",
-        "",
-        "```",
-        format_summary(summary),
-        "```",
-    ]
+    lines = ["# newsdedup run", "", "```", format_summary(summary), "```"]
     if overlaps:
         lines += ["", "## Top overlapping pairs", "", "| article | shares passages with | paragraph pairs |",
                   "|---|---|---|"]
         lines += [f"| {md_escape(a)} | {md_escape(b)} | {n} |" for a, b, n in overlaps]
-    create_markdown_artifact(markdown="\n".join(lines), key="pipeline-summary",
+    create_markdown_artifact(markdown="\n".join(lines), key="run-summary",
                              description="Counts, overlaps and timings of this run")
-    reasons = summary["store"]["quarantine_reasons"]
-    if reasons:
-        create_table_artifact(table=[{"reason": md_escape(r), "count": n} for r, n in sorted(reasons.items())],
-                              key="quarantine-reasons", description="Quarantined inputs by reason")
+    if quarantined:
+        create_table_artifact(
+            table=[{k: md_escape(v) for k, v in row.items()} for row in quarantined],
+            key="quarantined-inputs", description="Inputs quarantined by this run, with the reason")

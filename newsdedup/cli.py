@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from newsdedup.config import Settings
 from newsdedup.store import Store, StoreError
@@ -26,6 +26,24 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--batch-size", type=int)
     run.add_argument("--max-file-bytes", type=int)
     run.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+    fetch = commands.add_parser("fetch", help="fetch pages, feeds and sitemaps over HTTP, then extract and "
+                                              "de-duplicate (the `fetch` flow)")
+    fetch.add_argument("pages", nargs="*", metavar="URL", help="article page URLs")
+    fetch.add_argument("--feed", action="append", default=[], metavar="URL", help="an RSS or Atom feed (repeatable)")
+    fetch.add_argument("--sitemap", action="append", default=[], metavar="URL",
+                       help="a sitemap or sitemap index, .xml or .xml.gz (repeatable)")
+    fetch.add_argument("--sources", default="deploy/sources.yaml",
+                       help="YAML file with pages:, feeds:, sitemaps: lists (default deploy/sources.yaml, if present)")
+    fetch.add_argument("--allow-private", action="store_true",
+                       help="allow hosts on private, loopback or link-local addresses (local servers, tests)")
+    fetch.add_argument("--ignore-robots", action="store_true", help="do not obey robots.txt")
+    fetch.add_argument("--batch-size", type=int)
+    fetch.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+    trigger = commands.add_parser("trigger", help="start a run of a served deployment on the Prefect server")
+    trigger.add_argument("deployment", choices=["pipeline", "fetch"])
+    trigger.add_argument("--wait", action="store_true", help="wait for the run to finish and print its state")
 
     commands.add_parser("stats", help="counts of the processed store")
 
@@ -47,6 +65,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings.from_env().replace(store_url=args.store)
         if args.command == "run":
             return _run(args, settings)
+        if args.command == "fetch":
+            return _fetch(args, settings)
+        if args.command == "trigger":
+            return _trigger(args)
         store = Store.open(settings.store_url)
         if args.command == "stats":
             print(json.dumps(stats(store), indent=2))
@@ -76,6 +98,38 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         max_file_bytes=settings.max_file_bytes)
     print(json.dumps(summary, indent=2, default=str) if args.json else format_summary(summary))
     return 0
+
+
+def _fetch(args: argparse.Namespace, settings: Settings) -> int:
+    from flows.fetch import fetch  # the CLI is the one entry point that starts Prefect
+    from newsdedup.sources.crawl import SourceList
+    from newsdedup.summary import format_summary
+
+    sources_file = Path(args.sources)
+    if args.sources != "deploy/sources.yaml" and not sources_file.is_file():
+        raise FileNotFoundError(f"sources file {sources_file} does not exist")
+    if sources_file.is_file():
+        SourceList.from_yaml(sources_file)  # a malformed file fails here, with its line, not in the flow
+    if not (args.pages or args.feed or args.sitemap or sources_file.is_file()):
+        raise ValueError("nothing to fetch: give page URLs, --feed URL, --sitemap URL or a --sources file")
+    summary: dict[str, Any] = fetch(
+        pages=args.pages, feeds=args.feed, sitemaps=args.sitemap, sources_file=str(sources_file),
+        store_url=settings.store_url, batch_size=args.batch_size or settings.batch_size,
+        allow_private=args.allow_private or settings.fetch.allow_private,
+        respect_robots=settings.fetch.respect_robots and not args.ignore_robots)
+    print(json.dumps(summary, indent=2, default=str) if args.json else format_summary(summary))
+    return 0
+
+
+def _trigger(args: argparse.Namespace) -> int:
+    """Start a run of a deployment served by `make serve` (needs PREFECT_API_URL, as `make serve` prints)."""
+    from prefect.client.schemas.objects import FlowRun
+    from prefect.deployments import run_deployment
+
+    run = cast(FlowRun, run_deployment(f"{args.deployment}/{args.deployment}", timeout=None if args.wait else 0))
+    state = run.state.name if run.state else "unknown"
+    print(f"flow run {run.name} ({run.id}): {state}")
+    return 0 if not args.wait or (run.state is not None and run.state.is_completed()) else 1
 
 
 def _export(store: Store, args: argparse.Namespace) -> int:

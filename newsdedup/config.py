@@ -39,6 +39,30 @@ class DedupSettings:
 
 
 @dataclass(frozen=True)
+class FetchSettings:
+    """How newsdedup behaves as an HTTP client: polite to each host, hard to abuse."""
+
+    user_agent: str = "newsdedup/0.1 (news de-duplication pipeline; +https://pypi.org/project/newsdedup/)"
+    max_response_bytes: int = 10 * 1024 * 1024  # after decompression, so gzip bombs stop here too
+    max_redirects: int = 5
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    retries: int = 3  # further attempts after a 5xx, 429 or network error
+    backoff_seconds: float = 1.0  # first retry waits this long, doubling each time
+    max_retry_after: float = 120.0  # a longer Retry-After gives up (and quarantines) instead of waiting
+    per_host_concurrency: int = 2
+    per_host_interval: float = 1.0  # seconds between request starts to one host
+    total_concurrency: int = 16
+    respect_robots: bool = True
+    # Hosts resolving to private, loopback, link-local or metadata addresses are refused unless this
+    # is set (for a local test server or an intranet), or the address is listed in `allowed_networks`.
+    allow_private: bool = False
+    allowed_networks: tuple[str, ...] = ()
+    max_sitemap_urls: int = 50_000
+    max_sitemap_depth: int = 3
+
+
+@dataclass(frozen=True)
 class Settings:
     store_url: str = DEFAULT_STORE_URL
     raw_dir: Path = Path("raw")
@@ -46,13 +70,15 @@ class Settings:
     max_file_bytes: int = 20 * 1024 * 1024  # larger inputs are quarantined, not read into memory
     extraction: ExtractionSettings = field(default_factory=ExtractionSettings)
     dedup: DedupSettings = field(default_factory=DedupSettings)
+    fetch: FetchSettings = field(default_factory=FetchSettings)
 
     def replace(self, **changes: Any) -> Settings:
         """Copy with changes; `None` values mean "keep the current value" (unset CLI flags)."""
         top = {k: v for k, v in changes.items() if v is not None and k in _TOP_FIELDS}
         dedup = {k: v for k, v in changes.items() if v is not None and k in _DEDUP_FIELDS}
         extraction = {k: v for k, v in changes.items() if v is not None and k in _EXTRACTION_FIELDS}
-        unknown = set(changes) - _TOP_FIELDS - _DEDUP_FIELDS - _EXTRACTION_FIELDS
+        fetch = {k: v for k, v in changes.items() if v is not None and k in _FETCH_FIELDS}
+        unknown = set(changes) - _TOP_FIELDS - _DEDUP_FIELDS - _EXTRACTION_FIELDS - _FETCH_FIELDS
         if unknown:
             raise ValueError(f"unknown setting(s): {', '.join(sorted(unknown))}")
         if "raw_dir" in top:
@@ -62,6 +88,7 @@ class Settings:
             **top,
             dedup=dataclasses.replace(self.dedup, **dedup),
             extraction=dataclasses.replace(self.extraction, **extraction),
+            fetch=dataclasses.replace(self.fetch, **fetch),
         )
 
     @classmethod
@@ -76,12 +103,22 @@ class Settings:
         return cls().replace(**changes)
 
 
-def _field_types(klass: type) -> dict[str, type]:
-    casts: dict[str, type] = {"int": int, "float": float, "str": str, "Path": Path}
+def _boolean(value: str) -> bool:
+    if value.strip().lower() in {"1", "true", "yes", "on"}:
+        return True
+    if value.strip().lower() in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"not a boolean: {value!r} (use true or false)")
+
+
+def _field_types(klass: type) -> dict[str, Any]:
+    casts: dict[str, Any] = {"int": int, "float": float, "str": str, "Path": Path, "bool": _boolean}
     return {f.name: casts[str(f.type)] for f in dataclasses.fields(klass) if str(f.type) in casts}
 
 
 _TOP_FIELDS = {"store_url", "raw_dir", "batch_size", "max_file_bytes"}
 _DEDUP_FIELDS = {f.name for f in dataclasses.fields(DedupSettings)}
 _EXTRACTION_FIELDS = {f.name for f in dataclasses.fields(ExtractionSettings)}
-_FIELD_TYPES = {**_field_types(Settings), **_field_types(DedupSettings), **_field_types(ExtractionSettings)}
+_FETCH_FIELDS = {f.name for f in dataclasses.fields(FetchSettings)}
+_FIELD_TYPES = {**_field_types(Settings), **_field_types(DedupSettings), **_field_types(ExtractionSettings),
+                **_field_types(FetchSettings)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 
 def sha256_hex(data: bytes) -> str:
@@ -20,13 +21,24 @@ class RawDocument:
     content: bytes
     seen_at: datetime
     media_type: str | None = None  # from HTTP headers or the file suffix; a hint, never trusted
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)  # HTTP response headers, lower-case names
+    role: str = "page"  # "page" is extracted; "feed" and "sitemap" listings are only kept
+    final_url: str | None = None  # where redirects ended, for a URL
 
     @classmethod
     def from_bytes(
-        cls, source: str, content: bytes, seen_at: datetime, media_type: str | None = None
+        cls, source: str, content: bytes, seen_at: datetime, media_type: str | None = None, **extra: Any
     ) -> RawDocument:
-        return cls(sha256_hex(content), source, content, seen_at, media_type)
+        return cls(sha256_hex(content), source, content, seen_at, media_type, **extra)
+
+    @property
+    def declared_charset(self) -> str | None:
+        """The charset of an HTTP Content-Type header, when there is one."""
+        for part in self.headers.get("content-type", "").split(";")[1:]:
+            name, _, value = part.partition("=")
+            if name.strip().lower() == "charset" and value.strip().strip('"'):
+                return value.strip().strip('"')
+        return None
 
 
 @dataclass
@@ -45,6 +57,7 @@ class Article:
     confidence: float
     boilerplate_removed: int
     extractor_version: str
+    canonical_url: str | None = None
 
     @property
     def body(self) -> str:

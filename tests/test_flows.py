@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from prefect.testing.utilities import prefect_test_harness
@@ -38,3 +41,56 @@ def test_pipeline_flow_runs_and_is_idempotent(raw_dir: Path, tmp_path: Path) -> 
 def test_pipeline_parameters_are_validated(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="batch_size"):
         pipeline(raw_dir=str(tmp_path), store_url=f"sqlite:///{tmp_path / 'x.db'}", batch_size=0)
+
+
+def _artifacts(flow_run_id: object | None = None) -> list[Any]:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    async def read() -> list[Any]:
+        async with get_client() as client:
+            where = ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])) if flow_run_id else None
+            return list(await client.read_artifacts(artifact_filter=where))
+    return asyncio.run(read())
+
+
+def test_run_artifacts_escape_untrusted_text(raw_dir: Path, tmp_path: Path) -> None:
+    hostile = "<script>alert(1)<\\script> [click](javascript:alert(2)) | cell.txt"
+    (raw_dir / hostile).write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
+    state = pipeline(raw_dir=str(raw_dir), store_url=f"sqlite:///{tmp_path / 'a.db'}", return_state=True)
+    summary = state.result()
+    assert summary["ingest"]["new"] == 6 and summary["extract"]["quarantined"] == 1
+    artifacts = {a.key: a for a in _artifacts(state.state_details.flow_run_id)}
+    assert {"run-summary", "quarantined-inputs"} <= set(artifacts)
+    table = json.loads(artifacts["quarantined-inputs"].data)
+    assert len(table) == 1 and table[0]["reason"] == "binary"
+    cell = table[0]["source"]
+    assert "<script>" not in cell and "](" not in cell and "|" not in cell.replace("\\|", "")
+    assert cell.startswith("\\<script\\>")
+    assert "records written" in artifacts["run-summary"].data
+    # Each stage's sub-flow run shows a progress bar, at 100 % once done.
+    progress = {a.description: a.data for a in _artifacts() if a.type == "progress"}
+    assert progress.get("extract: raw documents processed: 6/6") == 100.0
+
+
+def test_fetch_flow_runs_the_http_door(tmp_path: Path) -> None:
+    from http_server import LocalServer, article_html, rss, static
+
+    from flows.fetch import fetch
+
+    with LocalServer() as server:
+        base = f"http://127.0.0.1:{server.port}"
+        paragraph = ("The regional council approved the new flood defence plan on Tuesday after months of debate, "
+                     "committing funds to raise the river walls along the old town before next winter.")
+        server.routes["/a.html"] = static(article_html("Council backs flood plan", [paragraph] * 3))
+        server.routes["/feed.xml"] = static(rss([("/a.html", "Council")], base), "application/rss+xml")
+        url = f"sqlite:///{tmp_path / 'fetch.db'}"
+        kwargs = {"feeds": [f"{base}/feed.xml"], "sources_file": None, "store_url": url, "allow_private": True}
+        first = fetch(**kwargs)
+        assert first["fetch"]["new"] == 1 and first["extract"]["articles"] == 1
+        assert first["store"]["groups"] == 1
+        again = fetch(**kwargs)
+        assert again["fetch"]["skipped"] == 1 and again["fetch"]["requested"] == 0
+        assert again["extract"]["articles"] == 0
+        refused = fetch(feeds=[f"{base}/feed.xml"], sources_file=None, store_url=f"sqlite:///{tmp_path / 'r.db'}")
+        assert refused["fetch"]["quarantined"] == 1 and refused["store"]["quarantine_reasons"] == {"blocked_address": 1}

@@ -1,7 +1,8 @@
 """Group copies of a story and link reports that share passages.
 
 For each batch of new articles, in arrival order:
-1. **exact**: the same normalised text as an article already seen joins its group;
+1. **exact**: the same normalised text, or the same canonical URL, as an article already seen joins
+   its group;
 2. **near-duplicate**: LSH candidates (whole-document bands, plus documents sharing a paragraph) are
    verified on their word-shingle sets: Jaccard above `near_duplicate_jaccard`, or the shorter text
    contained in the longer (abridged copies);
@@ -40,6 +41,7 @@ class _Doc:
     shingles: frozenset[int]
     paragraph_shingles: dict[int, frozenset[int]]  # only paragraphs long enough to prove copying
     group_id: str | None = None
+    canonical_url: str | None = None
 
     @property
     def canonical_key(self) -> tuple[str, datetime, int]:
@@ -96,7 +98,7 @@ class Deduplicator:
                 para_idx.append(i)
                 para_sets[i] = frozenset(arr.tolist())
         doc = _Doc(stored.id, stored.published, stored.ingested_at, stored.seq, [len(t) for t in tokens],
-                   frozenset(doc_array.tolist()), para_sets, stored.group_id)
+                   frozenset(doc_array.tolist()), para_sets, stored.group_id, stored.canonical_url)
         return doc, arrays, para_idx
 
     def _known(self, ids: set[str], cache: dict[str, _Doc]) -> None:
@@ -122,11 +124,12 @@ class Deduplicator:
 
         # Everything earlier runs know about these keys, fetched once for the whole batch.
         text_owner = self.store.text_hash_owners(hashes)
+        url_owner = self.store.canonical_url_owners([a.canonical_url for a in batch if a.canonical_url])
         doc_members = self.store.band_members(DOC, doc_keys.ravel().tolist())
         para_members = self.store.band_members(PARAGRAPH, para_keys.ravel().tolist())
         cache: dict[str, _Doc] = {}
         self._known({a for m in (doc_members, para_members) for v in m.values() for a, _ in v}
-                    | set(text_owner.values()), cache)
+                    | set(text_owner.values()) | set(url_owner.values()), cache)
         group_state = self.store.group_canonicals(sorted({d.group_id for d in cache.values() if d.group_id}))
         self._known({c for c, _ in group_state.values()} - set(cache), cache)
         canonical_key = {gid: cache[c].canonical_key for gid, (c, _) in group_state.items() if c in cache}
@@ -144,7 +147,8 @@ class Deduplicator:
 
             paragraph_hits = self._paragraph_matches(doc, my_para_keys, para_members, cache)
             kind, matched, similarity = "unique", None, None
-            owner = text_owner.get(h)
+            # The same text, or a page declaring the same canonical URL (a re-fetched or re-published copy).
+            owner = text_owner.get(h) or (url_owner.get(doc.canonical_url) if doc.canonical_url else None)
             if owner is not None and owner in cache:
                 kind, matched, similarity = "exact", owner, 1.0
             else:
@@ -188,6 +192,8 @@ class Deduplicator:
             # Register this article so later ones in the batch (and later runs) find it.
             cache[doc.id] = doc
             text_owner.setdefault(h, doc.id)
+            if doc.canonical_url:
+                url_owner.setdefault(doc.canonical_url, doc.id)
             signature_rows.append({"article_id": doc.id, "para_idx": -1, "hashvalues": sigs[row].tobytes(),
                                    "n_shingles": len(doc.shingles)})
             for key in my_doc_keys:

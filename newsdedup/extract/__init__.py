@@ -11,6 +11,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from newsdedup.config import ExtractionSettings
 from newsdedup.documents import Article, Quarantined, RawDocument
@@ -48,7 +49,7 @@ class Page:
 def read_page(raw: RawDocument) -> Page | Quarantined:
     """Decode and split a raw document; binary, empty or unparseable inputs become quarantine records."""
     try:
-        decoded = decode(raw.content)
+        decoded = decode(raw.content, raw.declared_charset)
     except UndecodableInput as exc:
         return Quarantined(raw.source, "extract", exc.reason, str(exc), raw.sha256)
     try:
@@ -103,7 +104,21 @@ def extract_page(
         confidence=round(confidence, 3),
         boilerplate_removed=result.removed,
         extractor_version=EXTRACTOR_VERSION,
+        canonical_url=canonical_url(hints.canonical_url, raw.final_url or raw.source),
     )
+
+
+def canonical_url(declared: str | None, page_url: str) -> str | None:
+    """The page's canonical URL made absolute against its own URL; None unless it is http(s)."""
+    if not declared:
+        return None
+    url = urljoin(page_url, declared) if "://" in page_url else declared
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    if parts.path in ("", "/") and not parts.query:
+        return None  # a site's home page declared as canonical says nothing about the article
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", parts.query, ""))
 
 
 def extract(raw: RawDocument, settings: ExtractionSettings | None = None) -> Article | Quarantined:

@@ -46,7 +46,10 @@ class DecodedText:
     damaged: bool  # some bytes were invalid and replaced with U+FFFD
 
 
-def decode(data: bytes) -> DecodedText:
+def decode(data: bytes, declared: str | None = None) -> DecodedText:
+    """`declared` is the charset an HTTP header gave; the BOM outranks it, and a header that the
+    bytes contradict (invalid in that charset, or valid multi-byte UTF-8 under a single-byte label)
+    is ignored in favour of the page's own evidence."""
     if not data.strip():
         raise UndecodableInput("empty", "the input has no content")
     for magic, kind in _MAGIC.items():
@@ -57,9 +60,11 @@ def decode(data: bytes) -> DecodedText:
             return _decode_as(data, encoding)
     if b"\x00" in data[:8192]:
         raise UndecodableInput("binary", "the input contains NUL bytes: binary data, not text")
-    declared = _META_CHARSET.search(data[:4096])
-    if declared:
-        name = declared.group(1).decode("ascii", "replace")
+    if declared and (text := _strict(data, declared)) is not None:
+        return text
+    in_page = _META_CHARSET.search(data[:4096])
+    if in_page:
+        name = in_page.group(1).decode("ascii", "replace")
         try:
             codecs.lookup(name)
         except LookupError:
@@ -76,6 +81,22 @@ def decode(data: bytes) -> DecodedText:
     if best is not None and best.encoding:
         return _decode_as(data, best.encoding)
     return _decode_as(data, "cp1252")
+
+
+def _strict(data: bytes, encoding: str) -> DecodedText | None:
+    """The text if `encoding` is known and decodes every byte; None when the bytes say otherwise."""
+    try:
+        info = codecs.lookup(encoding)
+        text = data.decode(info.name)
+    except (LookupError, UnicodeDecodeError):
+        return None
+    single_byte = info.name not in ("utf-8", "utf-8-sig") and not info.name.startswith(("utf-16", "utf-32"))
+    if single_byte and _UTF8_MULTIBYTE.search(data):
+        try:
+            return DecodedText(data.decode("utf-8"), "utf-8", damaged=False)
+        except UnicodeDecodeError:
+            pass
+    return DecodedText(text, info.name, damaged=False)
 
 
 def _decode_as(data: bytes, encoding: str) -> DecodedText:

@@ -145,6 +145,11 @@ def _metadata(soup: BeautifulSoup) -> PageHints:
     if isinstance(author, dict):
         author = author.get("name")
     byline = meta("author", "article:author") or _str(author)
+    canonical = None
+    for link in soup.find_all("link", href=True):
+        if "canonical" in [str(r).lower() for r in (link.get("rel") or [])]:
+            canonical = str(link["href"]).strip()
+            break
     html_tag = soup.find("html")
     language = str(html_tag.get("lang") or "").split("-")[0].lower() or None if isinstance(html_tag, Tag) else None
     return PageHints(
@@ -152,6 +157,7 @@ def _metadata(soup: BeautifulSoup) -> PageHints:
         published=rules.find_date(date_text) if date_text else None,
         byline=byline,
         language=language,
+        canonical_url=canonical or meta("og:url"),
     )
 
 

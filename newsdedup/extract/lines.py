@@ -36,6 +36,7 @@ class PageHints:
     published: date | None = None
     byline: str | None = None
     language: str | None = None
+    canonical_url: str | None = None  # as written in the page: may be relative
     recurring: frozenset[str] = frozenset()
 
 

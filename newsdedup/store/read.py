@@ -37,6 +37,15 @@ def stats(store: Store) -> dict[str, Any]:
         }
 
 
+def recent_quarantine(store: Store, since_run: int, limit: int = 200) -> list[dict[str, Any]]:
+    """Quarantine records created since run `since_run` started: what a person should look at."""
+    with store.engine.connect() as conn:
+        started = conn.execute(select(runs.c.started_at).where(runs.c.id == since_run)).scalar_one()
+        q = (select(quarantine.c.source, quarantine.c.stage, quarantine.c.reason, quarantine.c.detail)
+             .where(quarantine.c.created_at >= started).order_by(quarantine.c.id).limit(limit))
+        return [dict(r._mapping) for r in conn.execute(q)]
+
+
 def _overlaps_of(conn: Any, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
     """Overlap links of each article, seen from that article's side."""
     out: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}

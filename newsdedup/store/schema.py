@@ -29,7 +29,9 @@ raw_documents = Table(
     Column("content", LargeBinary, nullable=False),  # the exact bytes, as they came
     Column("size", BigInteger, nullable=False),
     Column("media_type", String(100)),
-    Column("headers", JSON),
+    Column("headers", JSON),  # HTTP response headers of the first fetch (lower-case names)
+    # "page" is extracted; "feed" and "sitemap" are listings, kept as fetched but never extracted.
+    Column("role", String(16), nullable=False, server_default="page"),
     Column("first_seen", DateTime(timezone=True), nullable=False),
     Column("last_seen", DateTime(timezone=True), nullable=False),
 )
@@ -43,6 +45,21 @@ raw_sources = Table(
     Column("version", Integer, nullable=False),
     Column("first_seen", DateTime(timezone=True), nullable=False),
     Column("last_seen", DateTime(timezone=True), nullable=False),
+    Column("final_url", Text),  # for a URL: where redirects ended
+)
+
+# Per fetched URL, what the last fetch said: validators for a conditional GET, and the date a feed or
+# sitemap gave the item, so re-polling fetches only new or changed items.
+fetch_state = Table(
+    "fetch_state",
+    metadata,
+    Column("url", Text, primary_key=True),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("listed_updated", String(40)),
+    Column("sha256", String(64)),  # the content kept from the last 2xx
+    Column("status", String(32), nullable=False),  # ok, not_modified, or the reason it failed
+    Column("fetched_at", DateTime(timezone=True), nullable=False),
 )
 
 articles = Table(
@@ -64,6 +81,7 @@ articles = Table(
     Column("extractor_version", String(16), nullable=False),
     Column("ingested_at", DateTime(timezone=True), nullable=False),  # the raw document's first sighting
     Column("seq", BigInteger, nullable=False),  # arrival order, ties in ingested_at broken by it
+    Column("canonical_url", Text, index=True),  # <link rel=canonical> or og:url: one story, one URL
     # Filled by dedup; NULL means "not de-duplicated yet".
     Column("text_hash", String(64), index=True),
     Column("group_id", String(20), index=True),

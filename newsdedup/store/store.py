@@ -10,14 +10,23 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, create_engine, func, select, update
+from sqlalchemy import Engine, bindparam, create_engine, func, inspect, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from newsdedup.documents import Article, Quarantined, RawDocument
 from newsdedup.store import schema
-from newsdedup.store.schema import articles, groups, lsh_bands, overlaps, quarantine, raw_documents, raw_sources
+from newsdedup.store.schema import (
+    articles,
+    fetch_state,
+    groups,
+    lsh_bands,
+    overlaps,
+    quarantine,
+    raw_documents,
+    raw_sources,
+)
 
 _IN_CHUNK = 500  # ids per IN (...) clause: well under SQLite's and PostgreSQL's parameter limits
 
@@ -36,6 +45,34 @@ class StoredArticle:
     ingested_at: datetime
     seq: int
     group_id: str | None
+    canonical_url: str | None = None
+
+
+@dataclass(frozen=True)
+class FetchState:
+    """What the last fetch of a URL left behind."""
+
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    listed_updated: str | None = None
+    sha256: str | None = None
+    status: str = "ok"
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Stores made by an earlier version get the columns added since (all nullable or defaulted)."""
+    inspector = inspect(engine)
+    with engine.begin() as conn:
+        for table in schema.metadata.sorted_tables:
+            present = {c["name"] for c in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name in present:
+                    continue
+                kind = column.type.compile(dialect=engine.dialect)
+                value = getattr(column.server_default, "arg", None)
+                default = f" DEFAULT '{value}'" if value is not None else ""
+                conn.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}{default}'))
 
 
 def now() -> datetime:
@@ -66,6 +103,7 @@ class Store:
         engine = create_engine(parsed, **kwargs)
         try:
             schema.metadata.create_all(engine)
+            _add_missing_columns(engine)
         except OperationalError as exc:
             raise StoreError(f"cannot open the store at {parsed.render_as_string(hide_password=True)}: "
                              f"{exc.orig}") from exc
@@ -105,7 +143,7 @@ class Store:
             existing = self._existing(conn, raw_documents.c.sha256, hashes)
             self._insert_ignore(conn, raw_documents, [
                 {"sha256": d.sha256, "content": d.content, "size": len(d.content), "media_type": d.media_type,
-                 "headers": d.headers or None, "first_seen": d.seen_at, "last_seen": d.seen_at}
+                 "headers": d.headers or None, "role": d.role, "first_seen": d.seen_at, "last_seen": d.seen_at}
                 for d in docs if d.sha256 not in existing
             ])
             conn.execute(update(raw_documents).where(raw_documents.c.sha256.in_(hashes))
@@ -122,7 +160,7 @@ class Store:
                 new_versions += known > 0
                 versions[d.source] = known + 1
                 rows.append({"source": d.source, "sha256": d.sha256, "version": known + 1,
-                             "first_seen": d.seen_at, "last_seen": d.seen_at})
+                             "first_seen": d.seen_at, "last_seen": d.seen_at, "final_url": d.final_url})
             self._insert_ignore(conn, raw_sources, rows)
         return len([h for h in set(hashes) if h not in existing]), new_versions
 
@@ -148,6 +186,30 @@ class Store:
         with self.engine.begin() as conn:
             self._insert_ignore(conn, quarantine, rows)
 
+    # -- fetching --------------------------------------------------------------------------------
+
+    def fetch_states(self, urls: Sequence[str]) -> dict[str, FetchState]:
+        found: dict[str, FetchState] = {}
+        with self.engine.connect() as conn:
+            for chunk in _chunks(sorted(set(urls))):
+                for r in conn.execute(select(fetch_state).where(fetch_state.c.url.in_(chunk))):
+                    found[r.url] = FetchState(r.url, r.etag, r.last_modified, r.listed_updated, r.sha256, r.status)
+        return found
+
+    def save_fetch_states(self, states: Iterable[FetchState], fetched_at: datetime) -> None:
+        """Upsert; a failed fetch keeps the validators and content hash of the last good one."""
+        rows = [{"url": s.url, "etag": s.etag, "last_modified": s.last_modified, "listed_updated": s.listed_updated,
+                 "sha256": s.sha256, "status": s.status, "fetched_at": fetched_at} for s in states]
+        if not rows:
+            return
+        stmt = self._insert(fetch_state)
+        keep_on_error = {c: func.coalesce(stmt.excluded[c], fetch_state.c[c])
+                         for c in ("etag", "last_modified", "listed_updated", "sha256")}
+        stmt = stmt.on_conflict_do_update(index_elements=["url"], set_={
+            **keep_on_error, "status": stmt.excluded.status, "fetched_at": stmt.excluded.fetched_at})
+        with self.engine.begin() as conn:
+            conn.execute(stmt, rows)
+
     # -- extraction ------------------------------------------------------------------------------
 
     def pending_extraction(self, extractor_version: str) -> list[str]:
@@ -159,7 +221,8 @@ class Store:
                         .group_by(raw_sources.c.sha256).subquery())
         q = (select(raw_documents.c.sha256)
              .join(first_source, first_source.c.sha256 == raw_documents.c.sha256)
-             .where(raw_documents.c.sha256.not_in(done), raw_documents.c.sha256.not_in(failed))
+             .where(raw_documents.c.role == "page",
+                    raw_documents.c.sha256.not_in(done), raw_documents.c.sha256.not_in(failed))
              .order_by(raw_documents.c.first_seen, first_source.c.source))
         with self.engine.connect() as conn:
             return list(conn.execute(q).scalars())
@@ -169,13 +232,14 @@ class Store:
         by_hash: dict[str, RawDocument] = {}
         with self.engine.connect() as conn:
             for chunk in _chunks(hashes):
-                first_source = (select(raw_sources.c.sha256, func.min(raw_sources.c.source).label("source"))
+                first_source = (select(raw_sources.c.sha256, func.min(raw_sources.c.source).label("source"),
+                                       func.max(raw_sources.c.final_url).label("final_url"))
                                 .where(raw_sources.c.sha256.in_(chunk)).group_by(raw_sources.c.sha256).subquery())
-                q = select(raw_documents, first_source.c.source).join(
+                q = select(raw_documents, first_source.c.source, first_source.c.final_url).join(
                     first_source, first_source.c.sha256 == raw_documents.c.sha256)
                 for r in conn.execute(q):
                     by_hash[r.sha256] = RawDocument(r.sha256, r.source, bytes(r.content), r.first_seen,
-                                                    r.media_type, r.headers or {})
+                                                    r.media_type, r.headers or {}, r.role, r.final_url)
         return [by_hash[h] for h in hashes if h in by_hash]
 
     def add_articles(self, items: Sequence[Article], ingested_at: dict[str, datetime]) -> int:
@@ -191,6 +255,7 @@ class Store:
                  "n_words": sum(len(p.split()) for p in a.paragraphs), "confidence": a.confidence,
                  "low_confidence": a.confidence < 0.5, "boilerplate_removed": a.boilerplate_removed,
                  "extractor_version": a.extractor_version, "ingested_at": ingested_at[a.raw_sha256],
+                 "canonical_url": a.canonical_url,
                  "seq": start + k + 1}
                 for k, a in enumerate(fresh)
             ])
@@ -206,22 +271,29 @@ class Store:
     def load_articles(self, ids: Sequence[str]) -> list[StoredArticle]:
         found: dict[str, StoredArticle] = {}
         cols = [articles.c.id, articles.c.paragraphs, articles.c.published, articles.c.ingested_at,
-                articles.c.seq, articles.c.group_id]
+                articles.c.seq, articles.c.group_id, articles.c.canonical_url]
         with self.engine.connect() as conn:
             for chunk in _chunks(list(ids)):
                 for r in conn.execute(select(*cols).where(articles.c.id.in_(chunk))):
                     found[r.id] = StoredArticle(r.id, list(r.paragraphs), r.published, r.ingested_at, r.seq,
-                                                r.group_id)
+                                                r.group_id, r.canonical_url)
         return [found[i] for i in ids if i in found]
 
     def text_hash_owners(self, hashes: Sequence[str]) -> dict[str, str]:
         """text hash -> the first de-duplicated article with that normalised text."""
+        return self._first_owners(articles.c.text_hash, hashes)
+
+    def canonical_url_owners(self, urls: Sequence[str]) -> dict[str, str]:
+        """canonical URL -> the first de-duplicated article that declared it."""
+        return self._first_owners(articles.c.canonical_url, urls)
+
+    def _first_owners(self, column: Any, values: Sequence[str]) -> dict[str, str]:
         owners: dict[str, str] = {}
-        q = select(articles.c.text_hash, articles.c.id).where(articles.c.group_id.is_not(None))
+        q = select(column, articles.c.id).where(articles.c.group_id.is_not(None))
         with self.engine.connect() as conn:
-            for chunk in _chunks(list(hashes)):
-                for h, article in conn.execute(q.where(articles.c.text_hash.in_(chunk)).order_by(articles.c.seq)):
-                    owners.setdefault(h, article)
+            for chunk in _chunks(list(values)):
+                for value, article in conn.execute(q.where(column.in_(chunk)).order_by(articles.c.seq)):
+                    owners.setdefault(value, article)
         return owners
 
     def band_members(self, level: int, keys: Sequence[int]) -> dict[int, list[tuple[str, int]]]:

@@ -1,0 +1,314 @@
+"""The HTTP door against real servers on 127.0.0.1: pages, feeds, sitemaps, failing and hostile servers."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import SEEDS
+from http_server import (
+    LocalServer,
+    article_html,
+    atom,
+    failing,
+    gzip_bomb,
+    redirect,
+    rss,
+    send,
+    sitemap,
+    slow,
+    static,
+    truncated,
+)
+from sqlalchemy import select
+
+from newsdedup.config import FetchSettings, Settings
+from newsdedup.pipeline import dedup_batch, extract_batch, pending_dedup, pending_extraction
+from newsdedup.sources.crawl import SourceList, fetch_sources
+from newsdedup.sources.feeds import ListingError, gunzip, parse_feed
+from newsdedup.sources.http import AddressPolicy, Fetcher, FetchResult, check_url, retry_after_seconds
+from newsdedup.store import Store
+from newsdedup.store.schema import articles, fetch_state, quarantine, raw_documents, raw_sources
+
+# The test server is on 127.0.0.1: allowed by address, while every other private address stays refused.
+LOCAL = FetchSettings(allowed_networks=("127.0.0.1/32",), per_host_interval=0.0, backoff_seconds=0.05, retries=2,
+                      connect_timeout=2.0, read_timeout=1.0, max_response_bytes=1_000_000)
+
+
+def seed_paragraphs(prefix: str, count: int = 6) -> list[str]:
+    path = next(SEEDS.glob(f"{prefix}_*.txt"))
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [ln for ln in lines if len(ln.split()) >= 20][:count]
+
+
+@pytest.fixture
+def server() -> Iterator[LocalServer]:
+    with LocalServer() as srv:
+        yield srv
+
+
+def fetch_one(url: str, settings: FetchSettings = LOCAL) -> FetchResult:
+    async def go() -> FetchResult:
+        async with Fetcher(settings) as fetcher:
+            return await fetcher.fetch(url)
+    return asyncio.run(go())
+
+
+def rows(store: Store, table: object) -> list[dict[str, object]]:
+    with store.engine.connect() as conn:
+        return [dict(r) for r in conn.execute(select(table)).mappings()]  # type: ignore[call-overload]
+
+
+# -- one request ---------------------------------------------------------------------------------------
+
+
+def test_urls_other_than_http_are_refused() -> None:
+    for url in ["file:///etc/passwd", "ftp://example.org/x", "javascript:alert(1)", "http://", "http://u:p@host/",
+                "http://host:99999/"]:
+        with pytest.raises(Exception) as info:
+            check_url(url)
+        assert getattr(info.value, "reason", None) == "bad_url", url
+    assert check_url("HTTP://Example.org") == "http://example.org/"
+
+
+def test_address_policy() -> None:
+    default = AddressPolicy()
+    for address in ["127.0.0.1", "10.1.2.3", "192.168.0.1", "172.16.5.5", "169.254.169.254", "::1",
+                    "fe80::1", "::ffff:127.0.0.1", "100.100.100.200", "0.0.0.0"]:
+        assert default.refusal("h", address), address
+    assert "metadata" in (default.refusal("h", "169.254.169.254") or "")
+    assert default.refusal("h", "93.184.216.34") is None
+    assert AddressPolicy(allow_private=True).refusal("h", "10.0.0.1") is None
+    assert AddressPolicy(allowed_networks=("127.0.0.1/32",)).refusal("h", "127.0.0.2")
+
+
+def test_retry_after_forms() -> None:
+    assert retry_after_seconds("3") == 3.0
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412480.0) == 0.0
+    assert retry_after_seconds("soon") is None
+
+
+def test_default_settings_refuse_a_loopback_server_without_contacting_it(server: LocalServer) -> None:
+    server.routes["/a"] = static(b"<p>hello</p>")
+    for url in (server.url("/a"), f"http://localhost:{server.port}/a"):
+        result = fetch_one(url, FetchSettings(per_host_interval=0))
+        assert result.reason == "blocked_address", result
+        assert "loopback" in result.detail
+    assert server.hits["/a"] == 0 and server.hits["/robots.txt"] == 0
+
+
+def test_redirects_to_private_or_metadata_addresses_are_refused(server: LocalServer) -> None:
+    server.routes["/to-loopback"] = redirect(f"http://127.0.0.2:{server.port}/secret")
+    server.routes["/to-metadata"] = redirect("http://169.254.169.254/latest/meta-data/")
+    server.routes["/to-file"] = redirect("file:///etc/passwd")
+    assert fetch_one(server.url("/to-loopback")).reason == "blocked_address"
+    metadata = fetch_one(server.url("/to-metadata"))
+    assert metadata.reason == "blocked_address" and "metadata" in metadata.detail
+    assert fetch_one(server.url("/to-file")).reason == "bad_url"
+    # Allowed, the redirect is followed to 127.0.0.2, where nothing listens (the server binds 127.0.0.1 only).
+    allowed = fetch_one(server.url("/to-loopback"), FetchSettings(**{**vars(LOCAL), "allow_private": True}))
+    assert allowed.reason == "robots_unreachable" and "127.0.0.2" in allowed.detail
+
+
+def test_retries_5xx_and_honours_retry_after(server: LocalServer) -> None:
+    ok = static(b"<p>fine</p>")
+    server.routes["/flaky"] = failing(2, 503, ok)
+    server.routes["/limited"] = failing(1, 429, ok, {"Retry-After": "1"})
+    server.routes["/down"] = failing(99, 500, ok)
+    server.routes["/patient"] = failing(99, 429, ok, {"Retry-After": "3600"})
+    flaky = fetch_one(server.url("/flaky"))
+    assert flaky.ok and flaky.attempts == 3 and server.hits["/flaky"] == 3
+
+    loop = asyncio.new_event_loop()
+    started = loop.time()
+    limited = fetch_one(server.url("/limited"))
+    assert limited.ok and loop.time() - started >= 0.95  # waited as told, not the 0.05 s backoff
+    loop.close()
+
+    down = fetch_one(server.url("/down"))
+    assert down.reason == "http_500" and server.hits["/down"] == 3 and "after 3 attempts" in down.detail
+    patient = fetch_one(server.url("/patient"))
+    assert patient.reason == "http_429" and server.hits["/patient"] == 1 and "max_retry_after" in patient.detail
+
+
+def test_slow_truncated_looping_and_client_errors(server: LocalServer) -> None:
+    server.routes["/slow"] = slow(3, static(b"<p>late</p>"))
+    server.routes["/truncated"] = truncated
+    server.routes["/loop1"] = redirect("/loop2")
+    server.routes["/loop2"] = redirect("/loop1")
+    server.routes["/gone"] = lambda h: send(h, 410, b"gone", "text/plain")
+    assert fetch_one(server.url("/slow"), FetchSettings(**{**vars(LOCAL), "retries": 0})).reason == "timeout"
+    truncated_result = fetch_one(server.url("/truncated"))
+    assert truncated_result.reason == "network_error" and server.hits["/truncated"] == 3
+    assert fetch_one(server.url("/loop1")).reason == "redirect_loop"
+    gone = fetch_one(server.url("/gone"))
+    assert gone.reason == "http_410" and server.hits["/gone"] == 1  # 4xx is final: no retry
+
+
+def test_size_caps_hold_for_declared_streamed_and_decompressed_bodies(server: LocalServer) -> None:
+    server.routes["/big"] = static(b"x" * 2_000_000)
+    server.routes["/bomb"] = gzip_bomb(50_000_000)
+    server.routes["/small-gzip"] = lambda h: send(h, 200, gzip.compress(b"<p>small</p>"), "text/html",
+                                                  {"Content-Encoding": "gzip"})
+    assert fetch_one(server.url("/big")).reason == "too_large"
+    bomb = fetch_one(server.url("/bomb"))
+    assert bomb.reason == "too_large" and "decompression" in bomb.detail
+    small = fetch_one(server.url("/small-gzip"))
+    assert small.response is not None and small.response.content == b"<p>small</p>"
+    with pytest.raises(ListingError):
+        gunzip(gzip.compress(b"\0" * 5_000_000), 1_000_000)
+
+
+def test_robots_txt_is_obeyed_unless_switched_off(server: LocalServer) -> None:
+    server.routes["/robots.txt"] = static(b"User-agent: *\nDisallow: /private/\n", "text/plain")
+    server.routes["/private/page"] = static(b"<p>secret</p>")
+    server.routes["/public"] = static(b"<p>open</p>")
+    assert fetch_one(server.url("/private/page")).reason == "robots"
+    assert server.hits["/private/page"] == 0
+    assert fetch_one(server.url("/public")).ok
+    assert fetch_one(server.url("/private/page"), FetchSettings(**{**vars(LOCAL), "respect_robots": False})).ok
+    user_agents = {h["user-agent"] for h in server.request_headers["/public"]}
+    assert all(ua.startswith("newsdedup/") for ua in user_agents)
+
+
+def test_unreachable_robots_txt_suspends_the_host(server: LocalServer) -> None:
+    server.routes["/robots.txt"] = failing(99, 503, static(b""))
+    server.routes["/page"] = static(b"<p>x</p>")
+    assert fetch_one(server.url("/page")).reason == "robots_unreachable"
+    assert server.hits["/page"] == 0
+
+
+# -- listings ------------------------------------------------------------------------------------------
+
+
+def test_feed_parsing_resolves_links_and_dates() -> None:
+    items = parse_feed(atom([("/a.html", "A", "2026-11-20T10:00:00Z")]), "http://news.example/feed")
+    assert items[0].url == "http://news.example/a.html" and items[0].updated == "2026-11-20T10:00:00+00:00"
+    with pytest.raises(ListingError):
+        parse_feed(b"<html><body>not a feed</body></html>", "http://x/")
+
+
+# -- the whole door: store, incremental re-polls, extraction, dedup ----------------------------------------
+
+
+@pytest.fixture
+def newsroom(server: LocalServer) -> LocalServer:
+    """An outlet with an RSS feed, an Atom feed and a gzipped sitemap index, all listing its articles;
+    one article is also republished (same canonical URL) under a second address."""
+    p1, p2 = seed_paragraphs("001"), seed_paragraphs("003")
+    base = f"http://127.0.0.1:{server.port}"
+    server.routes["/news/one.html"] = static(article_html("First story", p1, f"{base}/news/one.html"), etag='"v1"')
+    server.routes["/news/two.html"] = static(article_html("Second story", p2), etag='"v2"')
+    server.routes["/amp/one.html"] = static(article_html("First story", p1[:-1], f"{base}/news/one.html"))
+    server.routes["/latin1.html"] = static(
+        article_html("Café société", [p2[0] + " Café crème à la française."], charset="latin-1"),
+        content_type="text/html; charset=utf-8")  # the header lies: the bytes are Latin-1
+    server.routes["/feed.rss"] = static(rss([("/news/one.html", "First"), ("/news/two.html", "Second")], base),
+                                        "application/rss+xml", etag='"feed1"')
+    server.routes["/feed.atom"] = static(atom([("/amp/one.html", "First (AMP)", "2026-11-20T10:00:00Z")]),
+                                         "application/atom+xml")
+    server.routes["/sitemap.xml"] = static(sitemap([(f"{base}/sitemap-news.xml.gz", None)], index=True),
+                                           "application/xml")
+    server.routes["/sitemap-news.xml.gz"] = static(
+        gzip.compress(sitemap([(f"{base}/news/two.html", "2026-11-20"), (f"{base}/latin1.html", None)])),
+        "application/gzip")
+    server.routes["/broken"] = failing(99, 500, static(b""))
+    return server
+
+
+def test_fetch_keeps_everything_raw_then_extracts_and_dedups(newsroom: LocalServer, store: Store) -> None:
+    sources = SourceList(pages=(newsroom.url("/broken"),),
+                         feeds=(newsroom.url("/feed.rss"), newsroom.url("/feed.atom")),
+                         sitemaps=(newsroom.url("/sitemap.xml"),))
+    stats = fetch_sources(store, sources, LOCAL)
+    assert stats.listings == 4  # two feeds, the index and its child sitemap
+    assert stats.listed == 4 and stats.requested == 5 and stats.new == 4 and stats.quarantined == 1
+
+    kept = {r["sha256"]: r for r in rows(store, raw_documents)}
+    roles = sorted(r["role"] for r in kept.values())
+    assert roles == ["feed", "feed", "page", "page", "page", "page", "sitemap", "sitemap"]
+    page = next(r for r in kept.values() if b"Second story" in r["content"])
+    assert page["headers"]["etag"] == '"v2"' and page["media_type"] == "text/html"
+    assert {q["reason"] for q in rows(store, quarantine)} == {"http_500"}
+
+    settings = Settings()
+    extracted = extract_batch(store, pending_extraction(store), settings)
+    assert extracted.articles == 4  # listings are kept, never extracted
+    deduped = dedup_batch(store, pending_dedup(store), settings)
+    by_source = {r["source"]: r for r in rows(store, articles)}
+    one, amp = by_source[newsroom.url("/news/one.html")], by_source[newsroom.url("/amp/one.html")]
+    assert one["canonical_url"] == amp["canonical_url"] == newsroom.url("/news/one.html")
+    assert amp["group_id"] == one["group_id"] and deduped.exact + deduped.near == 1
+    latin = by_source[newsroom.url("/latin1.html")]
+    assert "Café crème à la française" in " ".join(latin["paragraphs"])  # mislabelled charset, decoded right
+
+
+def test_re_polling_fetches_only_new_or_changed_items(newsroom: LocalServer, store: Store) -> None:
+    sources = SourceList(feeds=(newsroom.url("/feed.rss"),), sitemaps=(newsroom.url("/sitemap.xml"),))
+    first = fetch_sources(store, sources, LOCAL)
+    assert first.new == 3 and first.quarantined == 0
+    hits_before = dict(newsroom.hits)
+
+    again = fetch_sources(store, sources, LOCAL)
+    assert again.new == 0 and again.requested == 0 and again.skipped == 3
+    assert newsroom.hits["/news/one.html"] == hits_before["/news/one.html"]  # not requested again
+    feed_requests = newsroom.request_headers["/feed.rss"]
+    assert feed_requests[-1].get("if-none-match") == '"feed1"'  # conditional GET, answered 304
+
+    # The sitemap now gives item two a new date: only that page is requested, conditionally.
+    base = f"http://127.0.0.1:{newsroom.port}"
+    newsroom.routes["/sitemap-news.xml.gz"] = static(gzip.compress(sitemap(
+        [(f"{base}/news/two.html", "2026-11-21"), (f"{base}/latin1.html", None)])), "application/gzip")
+    changed = fetch_sources(store, sources, LOCAL)
+    assert changed.requested == 1 and changed.unchanged == 1 and changed.new == 0
+    assert newsroom.request_headers["/news/two.html"][-1].get("if-none-match") == '"v2"'
+    states = {r["url"]: r for r in rows(store, fetch_state)}
+    assert states[f"{base}/news/two.html"]["listed_updated"] == "2026-11-21"
+
+
+def test_explicit_pages_are_refetched_conditionally(newsroom: LocalServer, store: Store) -> None:
+    sources = SourceList(pages=(newsroom.url("/news/one.html"),))
+    assert fetch_sources(store, sources, LOCAL).new == 1
+    second = fetch_sources(store, sources, LOCAL)
+    assert second.unchanged == 1 and second.new == 0
+    assert newsroom.request_headers["/news/one.html"][-1].get("if-none-match") == '"v1"'
+    # A changed page is kept as a new version of the same URL.
+    newsroom.routes["/news/one.html"] = static(article_html("First story, updated", seed_paragraphs("001")),
+                                               etag='"v1b"')
+    assert fetch_sources(store, sources, LOCAL).new == 1
+    versions = [r for r in rows(store, raw_sources) if r["source"] == newsroom.url("/news/one.html")]
+    assert sorted(r["version"] for r in versions) == [1, 2]
+
+
+def test_nothing_fetched_is_lost_when_a_later_step_fails(newsroom: LocalServer, store: Store,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import newsdedup.pipeline as pipeline_module
+
+    sources = SourceList(feeds=(newsroom.url("/feed.rss"),))
+    fetch_sources(store, sources, LOCAL)
+
+    def broken(*args: object) -> object:
+        raise RuntimeError("extractor crashed")
+    monkeypatch.setattr(pipeline_module, "extract_page", broken)
+    with pytest.raises(RuntimeError):
+        extract_batch(store, pending_extraction(store), Settings())
+    assert len(pending_extraction(store)) == 2  # both pages kept, still waiting for extraction
+    monkeypatch.undo()
+    assert extract_batch(store, pending_extraction(store), Settings()).articles == 2
+
+
+def test_sources_file(tmp_path: Path) -> None:
+    good = tmp_path / "sources.yaml"
+    good.write_text("feeds:\n  - https://news.example/rss\nsitemaps: []\n", encoding="utf-8")
+    assert SourceList.from_yaml(good).feeds == ("https://news.example/rss",)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("feeds: https://news.example/rss\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="list of URLs"):
+        SourceList.from_yaml(bad)
+    typo = tmp_path / "typo.yaml"
+    typo.write_text("feed:\n  - https://news.example/rss\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="unknown key"):
+        SourceList.from_yaml(typo)
