@@ -2,12 +2,13 @@
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
+PREFECT_PORT ?= 4200
 
 # No telemetry, and no network beyond this machine.
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: setup run test lint bench clean
+.PHONY: setup browser run test lint bench serve ui clean
 
 setup: $(STAMP)
 
@@ -20,12 +21,24 @@ $(STAMP): pyproject.toml
 run: setup
 	$(VENV)/bin/newsdedup run
 
-test: setup
+# The UI test drives Debian's Chromium (never a downloaded browser); installed here when missing.
+browser:
+	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
+test: setup browser
 	$(PY) -m pytest -q
 
 lint: setup
-	$(VENV)/bin/ruff check newsdedup flows tests benchmarks
+	$(VENV)/bin/ruff check newsdedup flows tests benchmarks deploy
 	$(VENV)/bin/mypy
+
+# A local Prefect server (SQLite) with the UI, and every deployment of deploy/prefect.yaml served on its
+# schedule from one process. Trigger a run by hand with `.venv/bin/newsdedup trigger pipeline`.
+serve: setup
+	$(PY) deploy/serve.py --port $(PREFECT_PORT)
+
+ui:
+	@echo "Prefect UI: http://127.0.0.1:$(PREFECT_PORT)  (started by make serve; API http://127.0.0.1:$(PREFECT_PORT)/api)"
 
 bench: setup
 	$(PY) benchmarks/pipeline.py

@@ -1,9 +1,8 @@
-"""What every flow shares: settings from parameters, one store per process, escaped Markdown, and a
-progress artifact the UI shows while a long run works through its batches."""
+"""What every flow shares: settings from parameters, one store per process, and a progress artifact
+the UI shows while a long run works through its batches."""
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from typing import cast
 from uuid import UUID
@@ -22,15 +21,6 @@ def open_store(url: str) -> Store:
 def settings_for(**parameters: object) -> Settings:
     """Flow parameters over environment over defaults."""
     return Settings.from_env().replace(**parameters)
-
-
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&])")
-
-
-def md_escape(text: object) -> str:
-    """Untrusted text (titles, paths, URLs) rendered inert in a Markdown artifact: no tag, link,
-    emphasis or table cell survives, because every character that could start one is escaped."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text).replace("\r", " ").replace("\n", " "))
 
 
 class ProgressArtifact:

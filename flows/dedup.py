@@ -18,7 +18,7 @@ from newsdedup.pipeline import batches, dedup_batch, pending_dedup
 Share = Annotated[float, Field(gt=0, le=1)]
 
 
-@task(name="dedup-batch", retries=2, retry_delay_seconds=2, cache_policy=NONE)
+@task(name="dedup-batch", retries=2, retry_delay_seconds=2, cache_policy=NONE, timeout_seconds=3600)
 def dedup_articles(ids: list[str], store_url: str, thresholds: dict[str, float]) -> BatchOutcome:
     return dedup_batch(open_store(store_url), ids, settings_for(store_url=store_url, **thresholds))
 

@@ -13,7 +13,7 @@ from newsdedup.config import DEFAULT_STORE_URL
 from newsdedup.pipeline import ExtractStats, batches, extract_batch, pending_extraction
 
 
-@task(name="extract-batch", retries=2, retry_delay_seconds=2, cache_policy=NONE)
+@task(name="extract-batch", retries=2, retry_delay_seconds=2, cache_policy=NONE, timeout_seconds=3600)
 def extract_pages(hashes: list[str], store_url: str) -> ExtractStats:
     return extract_batch(open_store(store_url), hashes, settings_for(store_url=store_url))
 

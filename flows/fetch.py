@@ -38,7 +38,8 @@ def fetch(
     allow_private: bool = False,
     respect_robots: bool = True,
 ) -> dict[str, Any]:
-    """
+    """Poll feeds and sitemaps, fetch new or changed pages, then extract and de-duplicate them.
+
     Args:
         pages: article URLs, fetched (conditionally) on every run.
         feeds: RSS or Atom feed URLs; their new or changed entries are fetched.

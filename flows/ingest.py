@@ -16,7 +16,7 @@ from newsdedup.pipeline import IngestStats, batches, ingest_files
 from newsdedup.sources.files import list_files
 
 
-@task(name="ingest-batch", retries=2, retry_delay_seconds=2, cache_policy=NONE)
+@task(name="ingest-batch", retries=2, retry_delay_seconds=2, cache_policy=NONE, timeout_seconds=1800)
 def ingest_batch(raw_dir: str, names: list[str], store_url: str, max_file_bytes: int) -> IngestStats:
     settings = settings_for(store_url=store_url, max_file_bytes=max_file_bytes)
     return ingest_files(open_store(store_url), Path(raw_dir), names, settings, datetime.now(UTC))

@@ -12,13 +12,13 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from pydantic import Field
 
-from flows.common import md_escape, open_store
+from flows.common import open_store
 from flows.dedup import Share, dedup
 from flows.extract import extract
 from flows.ingest import ingest
 from newsdedup.config import DEFAULT_STORE_URL
-from newsdedup.store.read import recent_quarantine, stats
-from newsdedup.summary import format_summary
+from newsdedup.store.read import recent_quarantine, stats, titles
+from newsdedup.summary import format_summary, md_escape, summary_markdown
 
 
 @flow(name="pipeline", description="Ingest the files of raw/, extract clean articles, de-duplicate them.")
@@ -31,7 +31,8 @@ def pipeline(
     containment: Share = 0.8,
     paragraph_similarity: Share = 0.5,
 ) -> dict[str, Any]:
-    """
+    """Ingest the files of raw/, extract clean articles and de-duplicate them into the store.
+
     Args:
         raw_dir: directory of raw articles (HTML or flattened text, any encoding); sub-folders are outlets.
         store_url: the processed store, `sqlite:///...` or `postgresql+psycopg://...`.
@@ -81,19 +82,15 @@ def process_and_report(
     }
     store.finish_run(run_id, summary)
     logger.info("\n%s", format_summary(summary))
-    publish(summary, recent_quarantine(store, since_run=run_id))
+    pairs = summary["dedup"]["top_overlaps"][:10]
+    publish(summary, titles(store, [i for a, b, _ in pairs for i in (a, b)]),
+            recent_quarantine(store, since_run=run_id))
     return summary
 
 
-def publish(summary: dict[str, Any], quarantined: list[dict[str, Any]]) -> None:
+def publish(summary: dict[str, Any], article_titles: dict[str, str | None], quarantined: list[dict[str, Any]]) -> None:
     """Artifacts for the Prefect UI; every untrusted string (titles, URLs, paths, reasons) is escaped."""
-    overlaps = summary["dedup"]["top_overlaps"][:10]
-    lines = ["# newsdedup run", "", "```", format_summary(summary), "```"]
-    if overlaps:
-        lines += ["", "## Top overlapping pairs", "", "| article | shares passages with | paragraph pairs |",
-                  "|---|---|---|"]
-        lines += [f"| {md_escape(a)} | {md_escape(b)} | {n} |" for a, b, n in overlaps]
-    create_markdown_artifact(markdown="\n".join(lines), key="run-summary",
+    create_markdown_artifact(markdown=summary_markdown(summary, article_titles), key="run-summary",
                              description="Counts, overlaps and timings of this run")
     if quarantined:
         create_table_artifact(

@@ -15,6 +15,8 @@ from newsdedup.config import Settings
 from newsdedup.store import Store, StoreError
 from newsdedup.store.read import export_records, show, stats
 
+DEFAULT_PREFECT_API = "http://127.0.0.1:4200/api"  # where `make serve` puts its server
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="newsdedup", description=__doc__)
@@ -43,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
 
     trigger = commands.add_parser("trigger", help="start a run of a served deployment on the Prefect server")
     trigger.add_argument("deployment", choices=["pipeline", "fetch"])
+    trigger.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                         help="override a parameter; VALUE is read as JSON when it parses, else as text")
     trigger.add_argument("--wait", action="store_true", help="wait for the run to finish and print its state")
 
     commands.add_parser("stats", help="counts of the processed store")
@@ -122,13 +126,31 @@ def _fetch(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _trigger(args: argparse.Namespace) -> int:
-    """Start a run of a deployment served by `make serve` (needs PREFECT_API_URL, as `make serve` prints)."""
+    """Start a run of a deployment on the server of PREFECT_API_URL (default: the one `make serve` starts)."""
+    parameters: dict[str, Any] = {}
+    for item in args.param:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise ValueError(f"--param takes NAME=VALUE, not {item!r}")
+        try:
+            parameters[name] = json.loads(value)
+        except json.JSONDecodeError:
+            parameters[name] = value
+    os.environ.setdefault("PREFECT_API_URL", DEFAULT_PREFECT_API)
+    import httpx
     from prefect.client.schemas.objects import FlowRun
     from prefect.deployments import run_deployment
 
-    run = cast(FlowRun, run_deployment(f"{args.deployment}/{args.deployment}", timeout=None if args.wait else 0))
+    api = os.environ["PREFECT_API_URL"]
+    try:
+        httpx.get(f"{api}/health", timeout=5).raise_for_status()
+    except httpx.HTTPError as exc:
+        raise StoreError(f"no Prefect server answers at {api} ({exc}); start one with `make serve`") from exc
+    run = cast(FlowRun, run_deployment(f"{args.deployment}/{args.deployment}", parameters=parameters,
+                                       timeout=None if args.wait else 0))
     state = run.state.name if run.state else "unknown"
     print(f"flow run {run.name} ({run.id}): {state}")
+    print(f"{api.removesuffix('/api')}/runs/flow-run/{run.id}")
     return 0 if not args.wait or (run.state is not None and run.state.is_completed()) else 1
 
 

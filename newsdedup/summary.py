@@ -1,8 +1,37 @@
-"""The human-readable run summary printed by the CLI and published to the Prefect UI."""
+"""The human-readable run summary printed by the CLI and published to the Prefect UI, and the
+escaping that keeps untrusted text (titles, URLs, file names) inert in Markdown."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&])")
+
+
+def md_escape(text: object) -> str:
+    """Every character that could start a tag, link, emphasis or table cell is escaped, and line
+    breaks become spaces, so a title like `<script>` or `[x](javascript:...)` renders as plain text."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text).replace("\r", " ").replace("\n", " "))
+
+
+def summary_markdown(summary: dict[str, Any], titles: dict[str, str | None]) -> str:
+    """The run's Markdown artifact: the summary table and its top overlapping pairs, by title."""
+    lines = ["# newsdedup run", "", "```", format_summary(summary), "```"]
+    overlaps = summary["dedup"]["top_overlaps"][:10]
+    if overlaps:
+        lines += ["", "## Top overlapping pairs", "", "| article | shares passages with | paragraph pairs |",
+                  "|---|---|---|"]
+        for a, b, n in overlaps:
+            lines.append(f"| {_labelled(a, titles)} | {_labelled(b, titles)} | {n} |")
+    return "\n".join(lines)
+
+
+def _labelled(article_id: str, titles: dict[str, str | None]) -> str:
+    title = titles.get(article_id)
+    if title and len(title) > 80:
+        title = title[:79] + "…"
+    return f"{md_escape(title)} ({md_escape(article_id)})" if title else md_escape(article_id)
 
 
 def _arrival_rows(summary: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -35,6 +64,7 @@ def format_summary(summary: dict[str, Any]) -> str:
         ("records written", extract["articles"]),
         ("boilerplate lines removed", extract["boilerplate_removed"]),
         ("low-confidence extractions", extract["low_confidence"]),
+        ("new stories (groups)", dedup["unique"]),
         ("exact duplicates", dedup["exact"]),
         ("near duplicates", dedup["near"]),
         ("overlapping pairs", dedup["overlaps"]),

@@ -37,6 +37,12 @@ def stats(store: Store) -> dict[str, Any]:
         }
 
 
+def titles(store: Store, ids: list[str]) -> dict[str, str | None]:
+    with store.engine.connect() as conn:
+        q = select(articles.c.id, articles.c.title).where(articles.c.id.in_(sorted(set(ids))))
+        return dict(conn.execute(q).tuples().all())
+
+
 def recent_quarantine(store: Store, since_run: int, limit: int = 200) -> list[dict[str, Any]]:
     """Quarantine records created since run `since_run` started: what a person should look at."""
     with store.engine.connect() as conn:

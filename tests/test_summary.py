@@ -1,0 +1,39 @@
+"""The run summary as a person reads it in the Prefect UI: hostile titles stay plain text."""
+
+from __future__ import annotations
+
+import re
+
+from newsdedup.summary import md_escape, summary_markdown
+
+SUMMARY = {
+    "ingest": {"seen": 2, "new": 2, "new_versions": 0, "unchanged": 0, "quarantined": 0},
+    "extract": {"articles": 2, "boilerplate_removed": 3, "low_confidence": 0, "quarantined": 0},
+    "dedup": {"unique": 2, "exact": 0, "near": 0, "overlaps": 1, "top_overlaps": [["a1", "b2", 3]]},
+    "store": {"articles": 2, "groups": 2, "overlap_links": 1, "quarantined": 0},
+    "seconds": {"ingest": 0.1, "extract": 0.2, "dedup": 0.3},
+}
+
+
+def unescaped(markdown: str, token: str) -> bool:
+    """True when `token` occurs without a backslash before its first character."""
+    return re.search(r"(?<!\\)" + re.escape(token[0]) + re.escape(token[1:]), markdown) is not None
+
+
+def test_hostile_titles_render_inert() -> None:
+    hostile = {"a1": "<script>alert(1)</script>", "b2": "[win](javascript:alert(2)) | **bold** <img src=x>"}
+    markdown = summary_markdown(SUMMARY, hostile)
+    table_rows = [ln for ln in markdown.splitlines() if ln.startswith("| ") and "a1" in ln]
+    assert len(table_rows) == 1
+    row = table_rows[0]
+    assert row.count(" | ") == 2  # the title's "|" did not open a new cell
+    for token in ("<script>", "<img", "](", "**"):
+        assert not unescaped(row, token), token
+    assert "\\<script\\>alert\\(1\\)\\</script\\> (a1)" in row
+
+
+def test_summary_lists_counts_and_escapes_every_special_character() -> None:
+    markdown = summary_markdown(SUMMARY, {"a1": "Plain title", "b2": None})
+    assert re.search(r"records written\s+2", markdown) and re.search(r"overlapping pairs\s+1", markdown)
+    assert "| Plain title (a1) | b2 | 3 |" in markdown
+    assert md_escape("line\nbreak & <b>") == "line break \\& \\<b\\>"
