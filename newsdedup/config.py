@@ -20,6 +20,9 @@ class ExtractionSettings:
     # A short line is kept as a sub-heading only if this share of its content words also occurs in
     # the rest of the article: headings introduce the text below, teasers point at other stories.
     heading_cohesion: float = 0.6
+    # After a "Related" / "Other news" heading, prose sharing fewer than this share of its content words
+    # with the article so far is a snippet of another story.
+    teaser_cohesion: float = 0.2
     # Pages whose body is shorter than this many words get a low confidence flag.
     low_confidence_words: int = 80
 
@@ -33,8 +36,18 @@ class DedupSettings:
     near_duplicate_jaccard: float = 0.5  # verified shingle Jaccard that makes two documents one story
     containment: float = 0.8  # ...or this share of the shorter document found in the longer one
     min_containment_ratio: float = 0.25  # the shorter document is at least this share of the longer
+    # ...or this share of the shorter document's words in paragraphs that each align (Jaccard at least
+    # `align_similarity`) with a paragraph of the other: OCR noise and edits lower whole-text overlap
+    # but leave every paragraph recognisable; a report that lifts passages aligns only in part.
+    aligned_share: float = 0.8
+    align_similarity: float = 0.3
     paragraph_similarity: float = 0.5  # verified Jaccard that makes two paragraphs the same passage
     min_paragraph_words: int = 12  # shorter paragraphs are too generic to prove copying
+    # Shared paragraphs that make an overlap link: a report that lifts passages shares several, or one
+    # copied (near) verbatim; two reports quoting one statement share a single paragraph loosely.
+    # (Teasers of other stories are removed by extraction before they can link anything.)
+    min_overlap_paragraphs: int = 2
+    verbatim_paragraph: float = 0.8
     seed: int = 1
 
 

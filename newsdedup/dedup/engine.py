@@ -181,6 +181,8 @@ class Deduplicator:
                 other_doc = cache[other]
                 if other_doc.group_id == gid:
                     continue  # copies of one story are grouped, not linked
+                if len(pairs) < s.min_overlap_paragraphs and max(sim for _, _, sim in pairs) < s.verbatim_paragraph:
+                    continue  # one loosely shared paragraph: a common quote, not a lifted passage
                 overlap_rows.append({
                     "article_a": doc.id, "article_b": other, "pairs": [[i, j, round(sim, 3)] for i, j, sim in pairs],
                     "share_a": _share(doc, [i for i, _, _ in pairs]),
@@ -226,8 +228,10 @@ class Deduplicator:
             jaccard = common / len(doc.shingles | other.shingles)
             small, large = sorted((len(doc.shingles), len(other.shingles)))
             contained = common / small
-            is_copy = jaccard >= s.near_duplicate_jaccard or (
-                contained >= s.containment and small / large >= s.min_containment_ratio)
+            is_copy = (
+                jaccard >= s.near_duplicate_jaccard
+                or (contained >= s.containment and small / large >= s.min_containment_ratio)
+                or _aligned_share(doc, other, s.align_similarity) >= s.aligned_share)
             score = max(jaccard, contained)
             if is_copy and (best is None or score > best[1]):
                 best = (other_id, round(score, 3))
@@ -266,6 +270,20 @@ class Deduplicator:
             used[(other_id, "b", j)] += 1
             pairs.setdefault(other_id, []).append((i, j, sim))
         return {other: sorted(p) for other, p in pairs.items()}
+
+
+def _aligned_share(a: _Doc, b: _Doc, threshold: float) -> float:
+    """Share of the shorter document's (long-paragraph) words in paragraphs found in the other."""
+    words_a = sum(a.paragraph_words[i] for i in a.paragraph_shingles)
+    words_b = sum(b.paragraph_words[i] for i in b.paragraph_shingles)
+    short, other = (a, b) if words_a <= words_b else (b, a)
+    total = min(words_a, words_b)
+    if not total:
+        return 0.0
+    theirs = list(other.paragraph_shingles.values())
+    found = sum(short.paragraph_words[i] for i, mine in short.paragraph_shingles.items()
+                if any(len(mine & t) >= threshold * len(mine | t) for t in theirs))
+    return found / total
 
 
 def _share(doc: _Doc, paragraphs: list[int]) -> float:

@@ -160,6 +160,8 @@ def classify(lines: list[Line], settings: ExtractionSettings, hints: PageHints |
         labels[title_at] = "title"
 
     start = title_at + 1 if title_at is not None else (body_at[0] if body_at else n)
+    _drop_teasers(lines, labels, counts, start, settings)
+    body_at = [k for k, label in enumerate(labels) if label == "body"]
     end = body_at[-1] if body_at else -1
     in_teaser_block = False
     for k in range(n):
@@ -192,6 +194,46 @@ def classify(lines: list[Line], settings: ExtractionSettings, hints: PageHints |
     body_words = sum(counts[k] for k in range(n) if labels[k] == "body")
     confidence = _confidence(body_words, len(body_at), title is not None, settings)
     return PageText(title, published, byline, paragraphs, removed, confidence, labels)
+
+
+def _drop_teasers(
+    lines: list[Line], labels: list[str], counts: list[int], first_body: int, settings: ExtractionSettings
+) -> None:
+    """Snippets of other stories inside or after the article, which read like prose:
+    - a teaser headline followed by the snippet it truncates ("A row involving X — report" then
+      "A row involving X and Y ..."): both go;
+    - after a section heading such as "Other news at ..." or "Related", prose that shares too few
+      words with the article so far (`teaser_cohesion`) belongs to other stories; the first paragraph
+      that does share them ends the block."""
+    vocabulary: Counter[str] = Counter()
+    in_block = False
+    for k in range(max(first_body, 1), len(lines)):
+        ln = lines[k]
+        if labels[k] != "body":
+            # A section heading once the article is under way (a "Subscribe" above it starts nothing).
+            if counts[k] <= 8 and rules.TEASER_HEADING.match(ln.text):
+                in_block = True
+            continue
+        under_way = sum(vocabulary.values()) >= 30
+        foreign = under_way and _cohesion(ln.text, vocabulary) < settings.teaser_cohesion
+        headline = lines[k - 1].text
+        # A tagged headline ("... — report") inside the article region is a teaser even in a short
+        # article; an untagged one only when its snippet is foreign to the article.
+        if k - 1 >= first_body and labels[k - 1] not in ("body", "title", "meta") and _is_teaser_pair(
+                headline, ln.text) and (foreign or rules.TEASER_TAIL.search(headline)):
+            labels[k - 1] = labels[k] = "drop"
+            continue
+        if in_block and foreign:
+            labels[k] = "drop"
+            continue
+        in_block = False
+        vocabulary.update(rules.content_words(ln.text))
+
+
+def _is_teaser_pair(headline: str, snippet: str) -> bool:
+    """The headline is the snippet's own opening words, cut short (and maybe tagged "— report")."""
+    head = rules.words(rules.TEASER_TAIL.sub("", headline))
+    return len(head) >= 5 and rules.words(snippet)[: len(head)] == head and len(rules.words(snippet)) > len(head)
 
 
 def _find_title(

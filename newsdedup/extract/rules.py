@@ -41,6 +41,8 @@ TEASER_HEADING = re.compile(
     r"(?:news|stories|articles|posts|reads|picks|from\b.*|on\b.*)?$",
     re.IGNORECASE,
 )
+# What a teaser headline may end with after the words it borrows from the story: a tag or an ellipsis.
+TEASER_TAIL = re.compile(r"\s*(?:[-–—|]\s*\w+|\.\.\.|…)\s*$")
 BYLINE = re.compile(r"^(?:by|written\s+by|reporting\s+by|author:)\s+[^\W\d_]", re.IGNORECASE)
 SITE_SUFFIX = re.compile(r"\s[-–—|]\s([^-–—|]{2,40})$")
 
