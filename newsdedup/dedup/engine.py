@@ -109,8 +109,15 @@ class Deduplicator:
     # -- one batch -------------------------------------------------------------------------------
 
     def run_batch(self, ids: list[str]) -> BatchOutcome:
+        """De-duplicate the articles `ids` that are still pending, holding the store's dedup lock:
+        concurrent runs over overlapping inputs take turns, and the later one skips what the earlier
+        one already placed."""
+        with self.store.dedup_lock():
+            return self._run_locked(ids)
+
+    def _run_locked(self, ids: list[str]) -> BatchOutcome:
         s = self.settings
-        batch = self.store.load_articles(ids)
+        batch = [a for a in self.store.load_articles(ids) if a.group_id is None]
         outcome = BatchOutcome(articles=len(batch))
         if not batch:
             return outcome

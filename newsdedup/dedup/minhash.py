@@ -100,6 +100,11 @@ def signatures(shingles: Sequence[np.ndarray], num_perm: int, seed: int) -> np.n
     return out
 
 
+def signatures_of_texts(texts: Sequence[str], k: int, num_perm: int, seed: int) -> np.ndarray:
+    """Signatures of whole texts: tokenise, shingle and sign a batch in one go."""
+    return signatures([shingle_hashes(normalise_tokens(t), k) for t in texts], num_perm, seed)
+
+
 def lean(signature: np.ndarray, seed: int) -> LeanMinHash:
     return LeanMinHash(seed=seed, hashvalues=signature, scheme=SCHEME)
 

@@ -3,6 +3,8 @@ hash or article id, so re-running a step leaves the same records."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -28,6 +30,7 @@ from newsdedup.store.schema import (
     raw_sources,
 )
 
+_DEDUP_LOCK_KEY = 0x6E65777364656475  # "newsdedu": the advisory lock id of de-duplication
 _IN_CHUNK = 500  # ids per IN (...) clause: well under SQLite's and PostgreSQL's parameter limits
 
 
@@ -337,6 +340,32 @@ class Store:
                     duplicate_kind=bindparam("b_kind"), matched_id=bindparam("b_matched"),
                     similarity=bindparam("b_similarity")),
                     [{f"b_{k}": v for k, v in d.items()} for d in decisions])
+
+    @contextlib.contextmanager
+    def dedup_lock(self) -> Iterator[None]:
+        """One de-duplication batch at a time per store, across processes and machines: each batch
+        reads the index, decides and writes, and two batches deciding at once could each found a
+        group for one story. PostgreSQL: a session advisory lock; SQLite: an OS file lock beside the
+        database file (SQLite's own write lock is taken per connection, not per batch)."""
+        if self.dialect == "postgresql":
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _DEDUP_LOCK_KEY})
+                try:
+                    yield
+                finally:
+                    conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _DEDUP_LOCK_KEY})
+                    conn.commit()
+            return
+        database = self.engine.url.database
+        if not database or database == ":memory:":
+            yield  # a private in-memory store has no other writer
+            return
+        with open(f"{database}.dedup-lock", "a+b") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     # -- runs ------------------------------------------------------------------------------------
 
