@@ -17,10 +17,10 @@ import time
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
-from datasketch import MinHash  # noqa: E402
+import numpy as np
+from datasketch import MinHash
 
-from newsdedup.dedup import minhash  # noqa: E402
+from newsdedup.dedup import minhash
 
 WORDS = 400
 

@@ -136,3 +136,19 @@ def test_canonical_is_earliest_published(store: Store, raw_dir: Path) -> None:
             text("select canonical_id from groups where id = :g"), {"g": records[SEED]["group_id"]}
         ).scalar_one()
     assert canonical == records["zz_earlier.txt"]["id"]
+
+
+def test_fast_ascii_tokens_match_the_unicode_rule() -> None:
+    import re
+
+    samples = ["Hello, World! It's 3:45pm -- under_score e-mail (x2) #tag", "  ", "a_b_c", "ALL CAPS.", "x\ty\nz"]
+    for sample in samples:
+        assert minhash.normalise_tokens(sample) == re.findall(r"[^\W_]+", sample.casefold()), sample
+    assert minhash.normalise_tokens("Ｃafé ＤÉJÀ") == ["café", "déjà"]  # NFKC folding off the fast path
+
+
+def test_batch_shingles_equal_per_text_shingles() -> None:
+    texts = [minhash.normalise_tokens(t) for t in ["one two", "", "a b c d e f", "solo", "x y z w"]]
+    batch = minhash.shingle_hashes_batch(texts, 3)
+    for tokens, hashes in zip(texts, batch, strict=True):
+        assert np.array_equal(hashes, minhash.shingle_hashes(tokens, 3))

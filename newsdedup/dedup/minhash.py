@@ -4,8 +4,8 @@ operations, producing exactly the signatures datasketch's `MinHash` (its default
 `MinHashLSH` and datasketch storage all apply.
 
 Tokens are hashed once per distinct token (crc32, stable across processes), word n-grams combine the
-token hashes arithmetically, and the permutations run as one (shingles x num_perm) matrix per chunk,
-reduced per text with `np.minimum.reduceat`."""
+token hashes arithmetically, and the permutations run as one (num_perm x shingles) matrix per
+cache-sized chunk, reduced per text with `np.minimum.reduceat`."""
 
 from __future__ import annotations
 
@@ -23,7 +23,9 @@ _MAX_HASH = np.uint64((1 << 32) - 1)
 _EMPTY = np.uint32((1 << 32) - 1)  # datasketch's value for a MinHash that saw nothing
 _FMIX32 = [np.uint32(c) for c in (16, 0x85EBCA6B, 13, 0xC2B2AE35, 16)]  # MurmurHash3 finalizer
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
-_CHUNK_ROWS = 65536  # shingles per permutation matrix: bounds memory at ~32 MB for 128 permutations
+# Every ASCII character but letters and digits separates tokens (as [^\W_]+ does for ASCII text).
+_ASCII_SEPARATORS = str.maketrans({chr(c): " " for c in range(128) if not chr(c).isalnum()})
+_CHUNK_SHINGLES = 4096  # shingles per permutation matrix: 2 MB at 128 permutations, stays in cache
 # Odd 64-bit multipliers for combining token hashes position by position (from splitmix64/xxhash).
 _MIXERS = np.array(
     [0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x85EBCA77C2B2AE63,
@@ -35,21 +37,28 @@ _MIXERS = np.array(
 def normalise_tokens(text: str) -> list[str]:
     """Lower-cased word tokens after Unicode compatibility folding: punctuation, quotes, case and
     spacing differences between copies of a text disappear."""
+    if text.isascii():  # the same tokens as the regex below, by C-level translate and split
+        return text.lower().translate(_ASCII_SEPARATORS).split()
     return _TOKEN.findall(unicodedata.normalize("NFKC", text).casefold())
 
 
-@lru_cache(maxsize=1 << 20)
-def _token_hash(token: str) -> int:
-    return zlib.crc32(token.encode("utf-8"))
+_token_hashes: dict[str, int] = {}
 
 
-def shingle_hashes(tokens: Sequence[str], k: int) -> np.ndarray:
-    """32-bit hashes of the word k-grams of `tokens` (one shingle for texts shorter than k)."""
-    if not tokens:
-        return np.empty(0, dtype=np.uint64)
-    ids = np.fromiter((_token_hash(t) for t in tokens), dtype=np.uint64, count=len(tokens))
-    width = min(k, len(ids))
-    count = len(ids) - width + 1
+def _token_ids(tokens: Sequence[str]) -> np.ndarray:
+    """crc32 of each token (stable across processes), computed once per distinct token."""
+    cache = _token_hashes
+    if len(cache) > 2_000_000:
+        cache.clear()  # bounded memory on an endless stream of new words
+    found = list(map(cache.get, tokens))
+    if None in found:
+        for n, value in enumerate(found):
+            if value is None:
+                found[n] = cache[tokens[n]] = zlib.crc32(tokens[n].encode("utf-8"))
+    return np.array(found, dtype=np.uint64)
+
+
+def _mix_ngrams(ids: np.ndarray, width: int, count: int) -> np.ndarray:
     with np.errstate(over="ignore"):
         combined = np.zeros(count, dtype=np.uint64)
         for pos in range(width):
@@ -58,6 +67,31 @@ def shingle_hashes(tokens: Sequence[str], k: int) -> np.ndarray:
         combined *= np.uint64(0xBF58476D1CE4E5B9)
         combined ^= combined >> np.uint64(29)
     return combined & _MAX_HASH
+
+
+def shingle_hashes(tokens: Sequence[str], k: int) -> np.ndarray:
+    """32-bit hashes of the word k-grams of `tokens` (one shingle for texts shorter than k)."""
+    if not tokens:
+        return np.empty(0, dtype=np.uint64)
+    width = min(k, len(tokens))
+    return _mix_ngrams(_token_ids(tokens), width, len(tokens) - width + 1)
+
+
+def shingle_hashes_batch(token_lists: Sequence[Sequence[str]], k: int) -> list[np.ndarray]:
+    """`shingle_hashes` of many texts with one pass of array operations over all their tokens."""
+    lengths = np.fromiter((len(t) for t in token_lists), dtype=np.int64, count=len(token_lists))
+    flat = [t for tokens in token_lists for t in tokens]
+    if not flat:
+        return [np.empty(0, dtype=np.uint64) for _ in token_lists]
+    mixed = _mix_ngrams(np.concatenate([_token_ids(flat), np.zeros(k, dtype=np.uint64)]), k, len(flat))
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    out = []
+    for n, (start, length) in enumerate(zip(starts.tolist(), lengths.tolist(), strict=True)):
+        if length >= k:  # k-grams that start and end inside this text
+            out.append(mixed[start : start + length - k + 1])
+        else:
+            out.append(shingle_hashes(token_lists[n], k))
+    return out
 
 
 @lru_cache(maxsize=16)
@@ -86,23 +120,25 @@ def signatures(shingles: Sequence[np.ndarray], num_perm: int, seed: int) -> np.n
     with np.errstate(over="ignore"):
         values = _fmix32(np.concatenate([shingles[int(i)] for i in nonempty]).astype(np.uint32))
     owner = np.repeat(nonempty, lengths[nonempty])
-    a, b = permutations(num_perm, seed)
-    for start in range(0, len(values), _CHUNK_ROWS):
-        chunk = values[start : start + _CHUNK_ROWS, None]
-        who = owner[start : start + _CHUNK_ROWS]
+    a, b = (p[:, None] for p in permutations(num_perm, seed))
+    for start in range(0, len(values), _CHUNK_SHINGLES):
+        who = owner[start : start + _CHUNK_SHINGLES]
+        # (num_perm x shingles): each permutation's values of a text are contiguous, so the per-text
+        # minimum below runs along memory; the chunk stays in cache.
         with np.errstate(over="ignore"):
-            permuted = chunk * a + b  # wraps modulo 2**32, as datasketch's affine32 scheme does
-        # Rows of one text are contiguous: reduce each run, then merge runs cut by the chunk border.
+            permuted = values[None, start : start + _CHUNK_SHINGLES] * a
+            permuted += b  # wraps modulo 2**32, as datasketch's affine32 scheme does
+        # Shingles of one text are contiguous: reduce each run, then merge runs cut by the chunk border.
         starts = np.flatnonzero(np.r_[True, who[1:] != who[:-1]])
-        mins = np.minimum.reduceat(permuted, starts, axis=0)
+        mins = np.minimum.reduceat(permuted, starts, axis=1)
         targets = who[starts]
-        out[targets] = np.minimum(out[targets], mins)
+        out[targets] = np.minimum(out[targets], mins.T)
     return out
 
 
 def signatures_of_texts(texts: Sequence[str], k: int, num_perm: int, seed: int) -> np.ndarray:
     """Signatures of whole texts: tokenise, shingle and sign a batch in one go."""
-    return signatures([shingle_hashes(normalise_tokens(t), k) for t in texts], num_perm, seed)
+    return signatures(shingle_hashes_batch([normalise_tokens(t) for t in texts], k), num_perm, seed)
 
 
 def lean(signature: np.ndarray, seed: int) -> LeanMinHash:
