@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import lru_cache
 
 WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*", re.UNICODE)
 SENTENCE_END = re.compile(r"""[.!?:;…]["'”’»)\]]*$|[.!?]["'”’»)\]]*\s*\(?[A-Z]{0,6}\)?$""")
@@ -92,8 +93,11 @@ def words(line: str) -> list[str]:
     return WORD.findall(line)
 
 
-def content_words(line: str) -> set[str]:
-    return {w.lower() for w in words(line) if w.lower() not in FUNCTION_WORDS and not w.isdigit()}
+@lru_cache(maxsize=1 << 16)
+def content_words(line: str) -> frozenset[str]:
+    """Lower-cased words that carry meaning (cached: classification asks for a line several times)."""
+    lowered = (w.lower() for w in words(line) if not w.isdigit())
+    return frozenset(w for w in lowered if w not in FUNCTION_WORDS)
 
 
 def title_case_ratio(line: str) -> float:
