@@ -31,7 +31,7 @@ _FURNITURE_WORDS = {
 _CLASS_SPLIT = re.compile(r"[\s_\-]+")
 _PARAGRAPH_TAGS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table"}
 _BLOCK_TAGS = _PARAGRAPH_TAGS | {
-    "div", "section", "article", "main", "header", "ul", "ol", "li", "tr", "td", "th", "dl", "dt", "dd",
+    "div", "section", "article", "main", "header", "ul", "ol", "li", "tr", "dl", "dt", "dd",
     "address", "br", "hr", "body", "html",
 }
 _SPACE = re.compile(r"\s+")
@@ -73,7 +73,12 @@ def _is_furniture(tag: Tag) -> bool:
 
 
 def _prose_chars(node: Tag) -> int:
-    return sum(len(t) for p in node.find_all("p") if len(t := p.get_text(" ", strip=True)) >= 80)
+    """Characters of paragraph-length text: <p> blocks, and long text runs outside any <p> (pages
+    that separate paragraphs with <br> inside one <div>)."""
+    in_paragraphs = sum(len(t) for p in node.find_all("p") if len(t := p.get_text(" ", strip=True)) >= 80)
+    loose = sum(len(s.strip()) for s in node.find_all(string=True)
+                if len(s.strip()) >= 80 and not isinstance(s, Comment) and s.find_parent("p") is None)
+    return in_paragraphs + loose
 
 
 def _flatten(root: Tag) -> list[Line]:
@@ -104,6 +109,8 @@ def _flatten(root: Tag) -> list[Line]:
                 walk(child)
                 if block:
                     flush(child.name in _PARAGRAPH_TAGS)
+                elif child.name in ("td", "th"):
+                    current.append(" ")  # the cells of a row make one line, as a browser shows them
             else:
                 current.append(str(child))
 

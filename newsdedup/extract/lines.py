@@ -104,6 +104,8 @@ def _is_furniture(
         return True  # navigation and link lists; long list items may be article text
     if count <= 15 and rules.PROMPT.match(text):
         return True
+    if count <= 120 and rules.SITE_NOTICE.search(text):
+        return True
     if count <= 60 and rules.CREDIT.search(text) and not _is_prose(text, count, settings):
         return True
     suffix = rules.SITE_SUFFIX.search(text)
@@ -162,6 +164,7 @@ def classify(lines: list[Line], settings: ExtractionSettings, hints: PageHints |
     start = title_at + 1 if title_at is not None else (body_at[0] if body_at else n)
     _drop_teasers(lines, labels, counts, start, settings)
     body_at = [k for k, label in enumerate(labels) if label == "body"]
+    in_table = _data_table_rows(lines)
     end = body_at[-1] if body_at else -1
     in_teaser_block = False
     for k in range(n):
@@ -182,7 +185,9 @@ def classify(lines: list[Line], settings: ExtractionSettings, hints: PageHints |
             continue
         shaped_ok = ln.blank_after or not blank_structure
         sentence = bool(rules.SENTENCE_END.search(ln.text)) and rules.title_case_ratio(ln.text) < 0.7
-        if in_teaser_block or not shaped_ok or count > 40:
+        if in_table[k] and not in_teaser_block:
+            labels[k] = "body"  # a table of figures inside the article is part of it
+        elif in_teaser_block or not shaped_ok or count > 40:
             labels[k] = "drop"
         elif sentence or _cohesion(ln.text, vocabulary) >= settings.heading_cohesion:
             labels[k] = "body"
@@ -228,6 +233,21 @@ def _drop_teasers(
             continue
         in_block = False
         vocabulary.update(rules.content_words(ln.text))
+
+
+def _data_table_rows(lines: list[Line], min_rows: int = 3) -> list[bool]:
+    """Lines in runs of at least `min_rows` consecutive rows of figures (results, standings, prices)."""
+    is_row = [rules.is_data_row(ln.text) for ln in lines]
+    out = [False] * len(lines)
+    k = 0
+    while k < len(lines):
+        end = k
+        while end < len(lines) and is_row[end]:
+            end += 1
+        if end - k >= min_rows:
+            out[k:end] = [True] * (end - k)
+        k = max(end, k + 1)
+    return out
 
 
 def _is_teaser_pair(headline: str, snippet: str) -> bool:

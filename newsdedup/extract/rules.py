@@ -29,6 +29,16 @@ PROMPT = re.compile(
     )""",
     re.IGNORECASE | re.VERBOSE,
 )
+# Site notices written as sentences (cookie consent, subscription pitches, browser warnings): prose in
+# shape, furniture in content. Phrases specific enough not to occur in reporting about the subject.
+SITE_NOTICE = re.compile(
+    r"""\b(?:(?:this|our)\s+(?:web\s?)?site\s+uses\s+cookies|we\s+use\s+cookies|uses\s+cookies\s+to\s+improve
+        |by\s+(?:continuing\s+to\s+(?:use|browse)|using)\s+(?:this|our)\s+(?:web\s?)?site
+        |(?:please\s+)?enable\s+javascript|(?:disable|turn\s+off)\s+(?:your\s+)?ad\s?-?blocker
+        |click\s+here\s+(?:for|to)\s+(?:more|subscribe|sign|register|read)|delivered\s+(?:to|through)\s+your\s+(?:letterbox|inbox|door)
+        |sign\s+up\s+(?:for|to)\s+(?:our|the)\s+(?:free\s+)?newsletter|subscribe\s+(?:now|today)\s+(?:for|and|to))""",
+    re.IGNORECASE | re.VERBOSE,
+)
 # Photo captions and credits.
 CREDIT = re.compile(
     r"""(?:^(?:©|\(c\)|photo|image|picture|video|credit|source|file\s+photo|pictured|above|below|top|caption)\b\s*[:/|—–-]?
@@ -98,6 +108,16 @@ def content_words(line: str) -> frozenset[str]:
     """Lower-cased words that carry meaning (cached: classification asks for a line several times)."""
     lowered = (w.lower() for w in words(line) if not w.isdigit())
     return frozenset(w for w in lowered if w not in FUNCTION_WORDS)
+
+
+_FIGURE = re.compile(r"^[-+]?\d[\d.,:/%]*$")
+
+
+def is_data_row(line: str) -> bool:
+    """A table row of figures: several numbers, making up a good share of the line's tokens."""
+    tokens = line.split()
+    figures = sum(bool(_FIGURE.match(t)) for t in tokens)
+    return len(tokens) >= 3 and figures >= 2 and figures >= 0.3 * len(tokens) and len(tokens) <= 30
 
 
 def title_case_ratio(line: str) -> float:
