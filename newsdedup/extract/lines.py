@@ -209,14 +209,27 @@ def _drop_teasers(
       "A row involving X and Y ..."): both go;
     - after a section heading such as "Other news at ..." or "Related", prose that shares too few
       words with the article so far (`teaser_cohesion`) belongs to other stories; the first paragraph
-      that does share them ends the block."""
+      that does share them ends the block. Teasers are shorter than the article they follow: a "block"
+      outweighing the text before it is the article itself, and is kept."""
     vocabulary: Counter[str] = Counter()
     in_block = False
+    kept_words = 0
+    block: list[int] = []
+
+    def end_block() -> None:
+        nonlocal in_block
+        if sum(counts[i] for i in block) > kept_words:
+            for i in block:
+                labels[i] = "body"
+        block.clear()
+        in_block = False
+
     for k in range(max(first_body, 1), len(lines)):
         ln = lines[k]
         if labels[k] != "body":
             # A section heading once the article is under way (a "Subscribe" above it starts nothing).
             if counts[k] <= 8 and rules.TEASER_HEADING.match(ln.text):
+                end_block()
                 in_block = True
             continue
         under_way = sum(vocabulary.values()) >= 30
@@ -230,9 +243,12 @@ def _drop_teasers(
             continue
         if in_block and foreign:
             labels[k] = "drop"
+            block.append(k)
             continue
-        in_block = False
+        end_block()
+        kept_words += counts[k]
         vocabulary.update(rules.content_words(ln.text))
+    end_block()
 
 
 def _data_table_rows(lines: list[Line], min_rows: int = 3) -> list[bool]:
