@@ -235,10 +235,10 @@ class Deduplicator:
             jaccard = common / len(doc.shingles | other.shingles)
             small, large = sorted((len(doc.shingles), len(other.shingles)))
             contained = common / small
-            is_copy = (
-                jaccard >= s.near_duplicate_jaccard
-                or (contained >= s.containment and small / large >= s.min_containment_ratio)
-                or _aligned_share(doc, other, s.align_similarity) >= s.aligned_share)
+            # Abridged copies are still a good part of the story: a page quoting one paragraph is not.
+            big_enough = small / large >= s.min_containment_ratio
+            is_copy = jaccard >= s.near_duplicate_jaccard or (big_enough and (
+                contained >= s.containment or _aligned_share(doc, other, s.align_similarity) >= s.aligned_share))
             score = max(jaccard, contained)
             if is_copy and (best is None or score > best[1]):
                 best = (other_id, round(score, 3))

@@ -151,6 +151,27 @@ def classify(lines: list[Line], settings: ExtractionSettings, hints: PageHints |
         elif _is_prose(text, count, settings) and (ln.blank_after or not blank_structure or count >= 25):
             labels[k] = "body"
 
+    # A table of figures next to the article's text (standings, results, prices) is part of it.
+    in_table = _data_table_rows(lines)
+    body_near = [False] * n
+    for k, label in enumerate(labels):
+        if label == "body":
+            for j in range(max(0, k - 3), min(n, k + 4)):
+                body_near[j] = True
+    k = 0
+    while k < n:
+        if not in_table[k]:
+            k += 1
+            continue
+        end = k
+        while end < n and in_table[end]:
+            end += 1
+        if any(body_near[k:end]):
+            for j in range(k, end):
+                if normalise_line(lines[j].text) not in hints.recurring:
+                    labels[j] = "body"
+        k = end
+
     vocabulary: Counter[str] = Counter()
     for ln, label in zip(lines, labels, strict=True):
         if label == "body":
@@ -164,7 +185,6 @@ def classify(lines: list[Line], settings: ExtractionSettings, hints: PageHints |
     start = title_at + 1 if title_at is not None else (body_at[0] if body_at else n)
     _drop_teasers(lines, labels, counts, start, settings)
     body_at = [k for k, label in enumerate(labels) if label == "body"]
-    in_table = _data_table_rows(lines)
     end = body_at[-1] if body_at else -1
     in_teaser_block = False
     for k in range(n):
