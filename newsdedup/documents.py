@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -62,6 +63,15 @@ class Article:
     @property
     def body(self) -> str:
         return "\n\n".join(self.paragraphs)
+
+
+@dataclass
+class LineCounts:
+    """Per outlet: how many pages were seen and, per line fingerprint, on how many of them the line
+    appeared. What cross-page learning counts, batch by batch and in the store."""
+
+    pages: Counter[str] = field(default_factory=Counter)
+    lines: dict[str, Counter[int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

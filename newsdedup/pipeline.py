@@ -12,7 +12,15 @@ from pathlib import Path
 from newsdedup.config import Settings
 from newsdedup.dedup import BatchOutcome, Deduplicator
 from newsdedup.documents import Article, Quarantined
-from newsdedup.extract import EXTRACTOR_VERSION, Page, extract_page, outlet_of, read_page, recurring_lines
+from newsdedup.extract import (
+    EXTRACTOR_VERSION,
+    Page,
+    count_lines,
+    extract_page,
+    outlet_of,
+    read_page,
+    recurring_lines,
+)
 from newsdedup.sources.files import read_files
 from newsdedup.store import Store
 
@@ -75,13 +83,15 @@ def extract_batch(store: Store, hashes: list[str], settings: Settings) -> Extrac
     for raw in raws:
         page = read_page(raw)
         (failed if isinstance(page, Quarantined) else pages).append(page)  # type: ignore[arg-type]
-    # Lines recurring across an outlet's pages in this batch are its furniture.
-    learned = recurring_lines(pages)
+    # Lines recurring across an outlet's pages, in this batch and in its history, are its furniture.
+    counts = count_lines(pages)
+    learned = recurring_lines(counts, store.line_history(counts))
     produced: list[Article] = []
     for page in pages:
         item = extract_page(page, settings.extraction, learned.get(outlet_of(page.raw.source), frozenset()))
         (failed if isinstance(item, Quarantined) else produced).append(item)  # type: ignore[arg-type]
     store.add_articles(produced, {r.sha256: r.seen_at for r in raws})
+    store.add_line_counts(counts)
     store.quarantine(failed)
     reasons: dict[str, int] = {}
     for q in failed:

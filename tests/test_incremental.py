@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from conftest import SEEDS, run_steps
+from conftest import SEEDS, article_by_source, run_steps
 from sqlalchemy import select
 
 from newsdedup.store import Store
@@ -85,3 +85,34 @@ def test_changed_file_becomes_a_new_version(store: Store, raw_dir: Path) -> None
     with store.engine.connect() as conn:
         versions = conn.execute(select(raw_sources.c.version).where(raw_sources.c.source == path.name)).scalars()
         assert sorted(versions) == [1, 2]
+
+
+def test_outlet_furniture_is_learned_across_runs_from_the_store(store: Store, tmp_path: Path) -> None:
+    """One page per run: the outlet's recurring line is learned from the store's history, while a
+    sentence that two of its articles share stays article text."""
+    raw = tmp_path / "raw"
+    (raw / "daily").mkdir(parents=True)
+    furniture = "Our reporters work around the clock so that you never miss what matters to you."
+    shared_quote = "“We will not rest until the bridge is open to every family in this valley,” the mayor said."
+    kept: list[bool] = []
+    quote_kept: list[bool] = []
+    for n in range(5):
+        paragraphs = [
+            f"Officials in district {n} said on Monday that the new crossing number {n} would open in spring "
+            f"after {n + 3} years of delays, rising costs and a long dispute with contractor {n}.",
+            furniture,
+            f"Residents of ward {n} welcomed the news, though some said the {n + 2} month closure of the old "
+            f"road had already cost shops on street {n} a great deal of trade this year.",
+        ]
+        if n in (1, 3):
+            paragraphs.append(shared_quote)
+        (raw / "daily" / f"page{n}.txt").write_text(f"Crossing {n} to open\n\n" + "\n\n".join(paragraphs) + "\n",
+                                                    encoding="utf-8")
+        run_steps(store, raw)
+        body = article_by_source(store)[f"daily/page{n}.txt"]["paragraphs"]
+        kept.append(furniture in body)
+        if n in (1, 3):
+            quote_kept.append(shared_quote in body)
+    # Seen on 1, 2 pages: kept; from the third page on it is the outlet's furniture.
+    assert kept == [True, True, False, False, False]
+    assert quote_kept == [True, True]

@@ -7,18 +7,18 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from newsdedup.config import ExtractionSettings
-from newsdedup.documents import Article, Quarantined, RawDocument
+from newsdedup.documents import Article, LineCounts, Quarantined, RawDocument
 from newsdedup.extract import rules
 from newsdedup.extract.decode import UndecodableInput, decode, looks_like_html
 from newsdedup.extract.html import parse_html
-from newsdedup.extract.lines import Line, PageHints, classify, lines_from_text, normalise_line
+from newsdedup.extract.lines import Line, PageHints, classify, fingerprint, lines_from_text
 
 # Bump when extraction output changes: article ids include it, so records are re-derived, not mixed.
 EXTRACTOR_VERSION = "1"
@@ -62,24 +62,34 @@ def read_page(raw: RawDocument) -> Page | Quarantined:
     return Page(raw, lines, hints, decoded.damaged)
 
 
-def recurring_lines(pages: Iterable[Page], min_pages: int = 3, min_share: float = 0.3) -> dict[str, frozenset[str]]:
-    """Per outlet, the short lines found on many of its pages: navigation, footers, prompts.
-    Long prose is never learned, so an article paragraph quoted twice is not lost."""
-    per_outlet: dict[str, Counter[str]] = defaultdict(Counter)
-    page_count: Counter[str] = Counter()
+def count_lines(pages: Iterable[Page]) -> LineCounts:
+    """Per outlet, on how many of these pages each short line appears. Long prose is never counted,
+    so an article paragraph quoted on a few pages is never learned as furniture."""
+    counts = LineCounts()
     for page in pages:
         outlet = outlet_of(page.raw.source)
-        page_count[outlet] += 1
-        per_outlet[outlet].update({normalise_line(ln.text) for ln in page.lines if len(rules.words(ln.text)) < 20})
-    learned: dict[str, frozenset[str]] = {}
-    for outlet, counts in per_outlet.items():
-        needed = max(min_pages, min_share * page_count[outlet])
-        learned[outlet] = frozenset(line for line, n in counts.items() if n >= needed)
+        counts.pages[outlet] += 1
+        counts.lines.setdefault(outlet, Counter()).update(
+            {fingerprint(ln.text) for ln in page.lines if len(rules.words(ln.text)) < 20})
+    return counts
+
+
+def recurring_lines(
+    batch: LineCounts, history: LineCounts | None = None, min_pages: int = 3, min_share: float = 0.3
+) -> dict[str, frozenset[int]]:
+    """Per outlet, fingerprints of the lines on at least `min_pages` and `min_share` of its pages,
+    counting this batch and the outlet's history: navigation, footers, prompts, teaser lists."""
+    history = history or LineCounts()
+    learned: dict[str, frozenset[int]] = {}
+    for outlet, counts in batch.lines.items():
+        seen = history.lines.get(outlet, Counter())
+        needed = max(min_pages, min_share * (batch.pages[outlet] + history.pages[outlet]))
+        learned[outlet] = frozenset(f for f, n in counts.items() if n + seen[f] >= needed)
     return learned
 
 
 def extract_page(
-    page: Page, settings: ExtractionSettings | None = None, recurring: frozenset[str] = frozenset()
+    page: Page, settings: ExtractionSettings | None = None, recurring: frozenset[int] = frozenset()
 ) -> Article | Quarantined:
     raw = page.raw
     settings = settings or ExtractionSettings()

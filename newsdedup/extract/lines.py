@@ -12,6 +12,7 @@ Signals, in the order they are applied:
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -37,7 +38,7 @@ class PageHints:
     byline: str | None = None
     language: str | None = None
     canonical_url: str | None = None  # as written in the page: may be relative
-    recurring: frozenset[str] = frozenset()
+    recurring: frozenset[int] = frozenset()  # fingerprints of lines recurring on the source's pages
 
 
 @dataclass
@@ -57,6 +58,12 @@ _SPACE = re.compile(r"\s+")
 def normalise_line(text: str) -> str:
     """The form in which lines are compared across pages."""
     return _SPACE.sub(" ", text).strip().lower()
+
+
+def fingerprint(text: str) -> int:
+    """A stable signed 64-bit fingerprint of a line's normalised form (stored per outlet)."""
+    digest = hashlib.blake2b(normalise_line(text).encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def lines_from_text(text: str) -> list[Line]:
@@ -137,8 +144,7 @@ def classify(lines: list[Line], settings: ExtractionSettings, hints: PageHints |
     byline = hints.byline
     for k, (ln, count) in enumerate(zip(lines, counts, strict=True)):
         text = ln.text
-        low = normalise_line(text)
-        if low in hints.recurring:
+        if hints.recurring and fingerprint(text) in hints.recurring:
             labels[k] = "drop"
         elif count <= 14 and rules.is_date_line(text) and not rules.SENTENCE_END.search(text.rstrip(")")):
             labels[k] = "meta"
@@ -168,7 +174,7 @@ def classify(lines: list[Line], settings: ExtractionSettings, hints: PageHints |
             end += 1
         if any(body_near[k:end]):
             for j in range(k, end):
-                if normalise_line(lines[j].text) not in hints.recurring:
+                if fingerprint(lines[j].text) not in hints.recurring:
                     labels[j] = "body"
         k = end
 

@@ -62,6 +62,22 @@ fetch_state = Table(
     Column("fetched_at", DateTime(timezone=True), nullable=False),
 )
 
+# Cross-page learning: how many of an outlet's pages carried each short line (by fingerprint), so
+# navigation, footers and prompts are recognised from the outlet's history, not only the current batch.
+outlet_lines = Table(
+    "outlet_lines",
+    metadata,
+    Column("outlet", String(255), primary_key=True),
+    Column("fingerprint", BigInteger, primary_key=True),
+    Column("pages", Integer, nullable=False),
+)
+outlet_pages = Table(
+    "outlet_pages",
+    metadata,
+    Column("outlet", String(255), primary_key=True),
+    Column("pages", Integer, nullable=False),
+)
+
 articles = Table(
     "articles",
     metadata,

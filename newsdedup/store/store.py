@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,13 +18,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
-from newsdedup.documents import Article, Quarantined, RawDocument
+from newsdedup.documents import Article, LineCounts, Quarantined, RawDocument
 from newsdedup.store import schema
 from newsdedup.store.schema import (
     articles,
     fetch_state,
     groups,
     lsh_bands,
+    outlet_lines,
+    outlet_pages,
     overlaps,
     quarantine,
     raw_documents,
@@ -214,6 +217,37 @@ class Store:
             conn.execute(stmt, rows)
 
     # -- extraction ------------------------------------------------------------------------------
+
+    def line_history(self, batch: LineCounts) -> LineCounts:
+        """What earlier batches counted for the outlets and lines of this batch."""
+        history = LineCounts()
+        with self.engine.connect() as conn:
+            outlets = sorted(batch.pages)
+            for chunk in _chunks(outlets):
+                q = select(outlet_pages.c.outlet, outlet_pages.c.pages).where(outlet_pages.c.outlet.in_(chunk))
+                history.pages.update(dict(conn.execute(q).tuples().all()))
+            for outlet in outlets:
+                if not history.pages[outlet]:
+                    continue
+                seen = history.lines.setdefault(outlet, Counter())
+                for chunk in _chunks(sorted(batch.lines.get(outlet, ()))):
+                    q = select(outlet_lines.c.fingerprint, outlet_lines.c.pages).where(
+                        outlet_lines.c.outlet == outlet, outlet_lines.c.fingerprint.in_(chunk))
+                    seen.update(dict(conn.execute(q).tuples().all()))
+        return history
+
+    def add_line_counts(self, batch: LineCounts) -> None:
+        """Add a batch's line counts to the outlets' history (one upsert per table)."""
+        page_rows = [{"outlet": o, "pages": n} for o, n in batch.pages.items() if n]
+        line_rows = [{"outlet": o, "fingerprint": f, "pages": n}
+                     for o, counts in batch.lines.items() for f, n in counts.items()]
+        with self.engine.begin() as conn:
+            for table, rows, key in ((outlet_pages, page_rows, ["outlet"]),
+                                     (outlet_lines, line_rows, ["outlet", "fingerprint"])):
+                if rows:
+                    stmt = self._insert(table)
+                    conn.execute(stmt.on_conflict_do_update(
+                        index_elements=key, set_={"pages": table.c.pages + stmt.excluded.pages}), rows)
 
     def pending_extraction(self, extractor_version: str) -> list[str]:
         """Raw documents with neither an article of this extractor version nor an extraction quarantine."""
