@@ -239,7 +239,7 @@ def _drop_teasers(
       outweighing the text before it is the article itself, and is kept."""
     vocabulary: Counter[str] = Counter()
     in_block = False
-    kept_words = 0
+    kept_words = kept_paragraphs = 0
     block: list[int] = []
 
     def end_block() -> None:
@@ -253,6 +253,12 @@ def _drop_teasers(
     for k in range(max(first_body, 1), len(lines)):
         ln = lines[k]
         if labels[k] != "body":
+            if kept_paragraphs >= 3 and kept_words >= 150 and counts[k] <= 8 and rules.COMMENTS_HEADING.match(ln.text):
+                # Readers' comments: on-topic prose, never the article. The article ended above.
+                for j in range(k, len(lines)):
+                    if labels[j] == "body":
+                        labels[j] = "drop"
+                break
             # A section heading once the article is under way (a "Subscribe" above it starts nothing).
             if counts[k] <= 8 and rules.TEASER_HEADING.match(ln.text):
                 end_block()
@@ -273,6 +279,7 @@ def _drop_teasers(
             continue
         end_block()
         kept_words += counts[k]
+        kept_paragraphs += 1
         vocabulary.update(rules.content_words(ln.text))
     end_block()
 

@@ -29,6 +29,12 @@ PROMPT = re.compile(
     )""",
     re.IGNORECASE | re.VERBOSE,
 )
+# The heading of a readers' comment section: what follows is discussion, however on-topic.
+COMMENTS_HEADING = re.compile(
+    r"""^(?:(?:top[\s-]rated\s+|readers?'?\s+|latest\s+|all\s+)?comments
+        |(?:join|start)\s+the\s+(?:discussion|conversation)|leave\s+a\s+(?:reply|comment)|add\s+your\s+comment)\s*[:(]?.{0,12}$""",
+    re.IGNORECASE | re.VERBOSE,
+)
 # Site notices written as sentences (cookie consent, subscription pitches, browser warnings): prose in
 # shape, furniture in content. Phrases specific enough not to occur in reporting about the subject.
 SITE_NOTICE = re.compile(
