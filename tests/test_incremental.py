@@ -74,11 +74,12 @@ def test_new_file_is_deduplicated_against_the_kept_index(store: Store, raw_dir: 
 def test_changed_file_becomes_a_new_version(store: Store, raw_dir: Path) -> None:
     run_steps(store, raw_dir)
     path = raw_dir / "003_c73d2bbacf694d4f.txt"
-    path.write_text(
-        path.read_text(encoding="utf-8") + "\n\nUpdate: the ministry later confirmed the talks "
-        "took place and said a further round was planned for the autumn.\n",
-        encoding="utf-8",
-    )
+    # The outlet updates the story: a paragraph added at the end of the article, above the comments.
+    original = path.read_text(encoding="utf-8")
+    assert "Leave A Reply" in original
+    path.write_text(original.replace("Leave A Reply", "Update: the ministry later confirmed the talks took place "
+                                     "and said a further round was planned for the autumn.\n\nLeave A Reply"),
+                    encoding="utf-8")
     ingested, extracted, deduped = run_steps(store, raw_dir)
     assert (ingested.new, ingested.new_versions, ingested.unchanged) == (1, 1, 4)
     assert extracted.articles == 1 and deduped.near == 1  # the update is a near-duplicate of its first version
