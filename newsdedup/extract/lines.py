@@ -259,8 +259,10 @@ def _drop_teasers(
                     if labels[j] == "body":
                         labels[j] = "drop"
                 break
-            # A section heading once the article is under way (a "Subscribe" above it starts nothing).
-            if counts[k] <= 8 and rules.TEASER_HEADING.match(ln.text):
+            # A section heading, or a site notice, once the article is under way (a "Subscribe" above
+            # it starts nothing): what follows and shares little with the article is not the article.
+            if (counts[k] <= 8 and rules.TEASER_HEADING.match(ln.text)) or (
+                    kept_paragraphs >= 3 and rules.SITE_NOTICE.search(ln.text)):
                 end_block()
                 in_block = True
             continue

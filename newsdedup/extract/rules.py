@@ -42,7 +42,9 @@ SITE_NOTICE = re.compile(
         |by\s+(?:continuing\s+to\s+(?:use|browse)|using)\s+(?:this|our)\s+(?:web\s?)?site
         |(?:please\s+)?enable\s+javascript|(?:disable|turn\s+off)\s+(?:your\s+)?ad\s?-?blocker
         |click\s+here\s+(?:for|to)\s+(?:more|subscribe|sign|register|read)|delivered\s+(?:to|through)\s+your\s+(?:letterbox|inbox|door)
-        |sign\s+up\s+(?:for|to)\s+(?:our|the)\s+(?:free\s+)?newsletter|subscribe\s+(?:now|today)\s+(?:for|and|to))""",
+        |sign\s+up\s+(?:for|to)\s+(?:our|the)\s+(?:free\s+)?newsletter|subscribe\s+(?:now|today)\s+(?:for|and|to)
+        |(?:review|updated|read)\s+our\s+(?:privacy\s+policy|terms|cookie\s+policy)|community\s+(?:rules|guidelines)\s+apply
+        |material\s+on\s+this\s+site\s+may\s+not\s+be|all\s+rights\s+reserved)""",
     re.IGNORECASE | re.VERBOSE,
 )
 # Photo captions and credits.
