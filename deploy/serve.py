@@ -30,14 +30,15 @@ def load_deployments(path: Path = PREFECT_FILE) -> list[dict[str, Any]]:
     return list(yaml.safe_load(path.read_text(encoding="utf-8"))["deployments"])
 
 
-def wait_for_server(api_url: str, timeout: float = 120.0) -> None:
+def wait_for(url: str, what: str, timeout: float = 120.0) -> None:
+    """Poll `url` until it answers 200 (a server's health, a deployment's registration)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{api_url}/health", timeout=2).status_code == 200:
+            if httpx.get(url, timeout=5).status_code == 200:
                 return
         time.sleep(0.5)
-    raise RuntimeError(f"the Prefect server at {api_url} did not answer within {timeout:.0f} s")
+    raise RuntimeError(f"{what} did not answer within {timeout:.0f} s ({url})")
 
 
 @contextlib.contextmanager
@@ -54,7 +55,7 @@ def local_server(port: int, extra_env: dict[str, str] | None = None, log: Path |
         [str(Path(sys.executable).with_name("prefect")), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
         env=env, start_new_session=True, stdout=output, stderr=subprocess.STDOUT if output else None)
     try:
-        wait_for_server(api_url)
+        wait_for(f"{api_url}/health", f"the Prefect server at {api_url}")
         yield api_url
     finally:
         with contextlib.suppress(ProcessLookupError):

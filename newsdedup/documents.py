@@ -74,6 +74,14 @@ class LineCounts:
     lines: dict[str, Counter[int]] = field(default_factory=dict)
 
 
+class RejectedInput(ValueError):
+    """An input that cannot go on: `reason` is the quarantine code, the message says why to a person."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+
+
 @dataclass(frozen=True)
 class Quarantined:
     """An input that could not be turned into an article, with the reason a person can act on."""

@@ -65,15 +65,5 @@ def trigger(deployment: str, env: dict[str, str], **parameters: str) -> tuple[st
     return match.group(1), match.group(2)
 
 
-def wait_for_deployment(api_url: str, name: str, timeout: float = 120.0) -> None:
-    import time
-
-    import httpx
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{api_url}/deployments/name/{name}", timeout=5).status_code == 200:
-                return
-        time.sleep(0.5)
-    raise AssertionError(f"deployment {name} was not registered within {timeout:.0f} s")
+def wait_for_deployment(api_url: str, name: str) -> None:
+    serve_module().wait_for(f"{api_url}/deployments/name/{name}", f"the registration of deployment {name}")

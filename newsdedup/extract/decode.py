@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import charset_normalizer
 
+from newsdedup.documents import RejectedInput
+
 # Signatures of formats that are never articles; anything else with NUL bytes is binary too.
 _MAGIC = {
     b"\x89PNG": "PNG image",
@@ -31,12 +33,8 @@ _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]
 _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 
 
-class UndecodableInput(ValueError):
-    """Raised for inputs that are not text; `reason` is the quarantine code."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(detail)
-        self.reason = reason
+class UndecodableInput(RejectedInput):
+    """Raised for inputs that are not text."""
 
 
 @dataclass(frozen=True)

@@ -14,15 +14,13 @@ from urllib.parse import urljoin
 import feedparser
 from lxml import etree
 
+from newsdedup.documents import RejectedInput
+
 _SITEMAP_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 
 
-class ListingError(ValueError):
-    """The bytes are not the listing they were fetched as; `reason` is a quarantine code."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(detail)
-        self.reason = reason
+class ListingError(RejectedInput):
+    """The bytes are not the listing they were fetched as."""
 
 
 @dataclass(frozen=True)

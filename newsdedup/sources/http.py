@@ -26,17 +26,14 @@ import httpcore
 import httpx
 
 from newsdedup.config import FetchSettings
+from newsdedup.documents import RejectedInput
 
 # Cloud metadata services; all are non-global already, listed so the refusal names them.
 _METADATA = {"169.254.169.254", "169.254.170.2", "100.100.100.200", "fd00:ec2::254"}
 
 
-class FetchRefused(Exception):
-    """A fetch that must not or cannot go on; `reason` is a short code for the quarantine."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(detail)
-        self.reason = reason
+class FetchRefused(RejectedInput):
+    """A fetch that must not or cannot go on."""
 
 
 # -- URLs and addresses ------------------------------------------------------------------------------
