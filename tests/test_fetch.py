@@ -312,3 +312,47 @@ def test_sources_file(tmp_path: Path) -> None:
     typo.write_text("feed:\n  - https://news.example/rss\n", encoding="utf-8")
     with pytest.raises(ValueError, match="unknown key"):
         SourceList.from_yaml(typo)
+
+
+def test_per_host_pacing_concurrency_and_redirect_limit(server: LocalServer) -> None:
+    import threading
+    import time
+
+    active = {"now": 0, "max": 0}
+    lock = threading.Lock()
+
+    def counted(handler: object) -> None:
+        with lock:
+            active["now"] += 1
+            active["max"] = max(active["max"], active["now"])
+        time.sleep(0.2)
+        with lock:
+            active["now"] -= 1
+        send(handler, 200, b"<p>ok</p>", "text/html")  # type: ignore[arg-type]
+
+    for n in range(4):
+        server.routes[f"/p{n}"] = counted
+    for n in range(8):
+        server.routes[f"/hop{n}"] = redirect(f"/hop{n + 1}")
+    paced = FetchSettings(**{**vars(LOCAL), "per_host_interval": 0.3, "per_host_concurrency": 1})
+
+    async def go() -> list[FetchResult]:
+        async with Fetcher(paced) as fetcher:
+            return list(await asyncio.gather(*(fetcher.fetch(server.url(f"/p{n}")) for n in range(4))))
+
+    started = time.monotonic()
+    results = asyncio.run(go())
+    assert all(r.ok for r in results)
+    assert active["max"] == 1 and time.monotonic() - started >= 0.9  # one at a time, starts 0.3 s apart
+    too_far = fetch_one(server.url("/hop0"))
+    assert too_far.reason == "too_many_redirects" and server.hits["/hop5"] == 1 and server.hits["/hop6"] == 0
+
+
+def test_final_url_after_redirects_is_kept(server: LocalServer, store: Store) -> None:
+    server.routes["/old-address"] = redirect("/new-address", status=301)
+    server.routes["/new-address"] = static(article_html("Moved story", seed_paragraphs("003")),
+                                           etag='"m1"')
+    stats = fetch_sources(store, SourceList(pages=(server.url("/old-address"),)), LOCAL)
+    assert stats.new == 1
+    kept = {r["source"]: r for r in rows(store, raw_sources)}
+    assert kept[server.url("/old-address")]["final_url"] == server.url("/new-address")
