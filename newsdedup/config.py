@@ -41,6 +41,7 @@ class DedupSettings:
     # but leave every paragraph recognisable; a report that lifts passages aligns only in part.
     aligned_share: float = 0.8
     align_similarity: float = 0.3
+    min_aligned_ratio: float = 0.5  # ...between documents of comparable length
     paragraph_similarity: float = 0.5  # verified Jaccard that makes two paragraphs the same passage
     min_paragraph_words: int = 12  # shorter paragraphs are too generic to prove copying
     # Shared paragraphs that make an overlap link: a report that lifts passages shares several, or one

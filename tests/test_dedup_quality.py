@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections import defaultdict
 from itertools import combinations
 from pathlib import Path
 from typing import Any
@@ -46,9 +45,6 @@ def test_lifted_passages_link_and_teasers_do_not(sample: list[dict[str, Any]], r
     labelled = {frozenset((cluster[r["id"]], cluster[o])) for r in sample for o in r["overlaps"]}
     linked = {frozenset((cluster[a], cluster[b])) for a, b in result["overlaps"]}
     assert labelled and linked == labelled
-    members: dict[str, list[str]] = defaultdict(list)
-    for doc, key in cluster.items():
-        members[key].append(doc)
     for a, b in result["overlaps"]:
         assert result["clusters"][a] != result["clusters"][b]  # copies are grouped, never linked
 
@@ -69,3 +65,11 @@ def test_teaser_headline_and_snippet_pairs_are_dropped() -> None:
     result = classify(lines_from_text(page), ExtractionSettings())
     assert result.paragraphs == article
 
+
+
+def test_grouping_does_not_depend_on_arrival_order(sample: list[dict[str, Any]], result: dict[str, Any]) -> None:
+    reversed_result = dedup_pages([{"id": r["id"], "outlet": r["outlet"], "text": r["text"]} for r in sample[::-1]])
+    ids = sorted(result["clusters"])
+    for a, b in combinations(ids, 2):
+        same_forward = result["clusters"][a] == result["clusters"][b]
+        assert same_forward == (reversed_result["clusters"][a] == reversed_result["clusters"][b]), (a, b)

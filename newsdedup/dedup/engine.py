@@ -235,10 +235,14 @@ class Deduplicator:
             jaccard = common / len(doc.shingles | other.shingles)
             small, large = sorted((len(doc.shingles), len(other.shingles)))
             contained = common / small
-            # Abridged copies are still a good part of the story: a page quoting one paragraph is not.
-            big_enough = small / large >= s.min_containment_ratio
-            is_copy = jaccard >= s.near_duplicate_jaccard or (big_enough and (
-                contained >= s.containment or _aligned_share(doc, other, s.align_similarity) >= s.aligned_share))
+            # An abridged copy is still a good part of the story (a page quoting one paragraph is not);
+            # paragraph alignment speaks for noisy or edited copies of about the same length: a short
+            # copy of a story aligns as well with any report that lifted most of what it kept.
+            ratio = small / large
+            is_copy = (
+                jaccard >= s.near_duplicate_jaccard
+                or (ratio >= s.min_containment_ratio and contained >= s.containment)
+                or (ratio >= s.min_aligned_ratio and _aligned_share(doc, other, s.align_similarity) >= s.aligned_share))
             score = max(jaccard, contained)
             if is_copy and (best is None or score > best[1]):
                 best = (other_id, round(score, 3))

@@ -121,6 +121,7 @@ signatures = Table(
     Column("para_idx", Integer, primary_key=True),  # -1 for the whole document
     Column("hashvalues", LargeBinary, nullable=False),  # uint32 MinHash values (datasketch affine32)
     Column("n_shingles", Integer, nullable=False),
+    sqlite_with_rowid=False,
 )
 
 lsh_bands = Table(
@@ -130,6 +131,7 @@ lsh_bands = Table(
     Column("key", BigInteger, primary_key=True),
     Column("article_id", String(20), primary_key=True),
     Column("para_idx", Integer, primary_key=True),
+    sqlite_with_rowid=False,  # the primary key is the table: one B-tree to write and to search
 )
 
 overlaps = Table(

@@ -123,6 +123,21 @@ class Store:
     def _insert(self, table: Any) -> Any:
         return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
 
+    def _bulk_insert_ignore(self, conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+        """`_insert_ignore` for hundreds of thousands of plain rows (index entries): one prepared
+        statement handed to the driver's executemany, without SQLAlchemy's per-row processing."""
+        if not rows:
+            return
+        names = list(rows[0])
+        marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        columns = ", ".join(f'"{name}"' for name in names)
+        values = ", ".join([marker] * len(names))
+        if self.dialect == "postgresql":
+            sql = f'INSERT INTO "{table.name}" ({columns}) VALUES ({values}) ON CONFLICT DO NOTHING'
+        else:
+            sql = f'INSERT OR IGNORE INTO "{table.name}" ({columns}) VALUES ({values})'
+        conn.exec_driver_sql(sql, [tuple(row[name] for name in names) for row in rows])
+
     def _insert_ignore(self, conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
         if rows:
             conn.execute(self._insert(table).on_conflict_do_nothing(), rows)
@@ -334,12 +349,16 @@ class Store:
         return owners
 
     def band_members(self, level: int, keys: Sequence[int]) -> dict[int, list[tuple[str, int]]]:
+        """Who is in each LSH bucket. Hundreds of thousands of keys per batch: plain driver SQL with
+        fixed-size chunks, so the database prepares each statement shape once."""
         members: dict[int, list[tuple[str, int]]] = {}
-        cols = [lsh_bands.c.key, lsh_bands.c.article_id, lsh_bands.c.para_idx]
+        wanted = sorted(set(keys))
         with self.engine.connect() as conn:
-            for chunk in _chunks(sorted(set(keys))):
-                q = select(*cols).where(lsh_bands.c.level == level, lsh_bands.c.key.in_(chunk))
-                for key, article, para in conn.execute(q):
+            marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+            for chunk in _chunks(wanted):
+                sql = (f'SELECT "key", article_id, para_idx FROM lsh_bands WHERE level = {marker} '
+                       f'AND "key" IN ({", ".join([marker] * len(chunk))})')
+                for key, article, para in conn.exec_driver_sql(sql, (level, *chunk)):
                     members.setdefault(key, []).append((article, para))
         return members
 
@@ -361,8 +380,8 @@ class Store:
     ) -> None:
         """Write one batch's results in one transaction: a crash leaves the batch pending, never half-done."""
         with self.engine.begin() as conn:
-            self._insert_ignore(conn, schema.signatures, signature_rows)
-            self._insert_ignore(conn, lsh_bands, band_rows)
+            self._bulk_insert_ignore(conn, schema.signatures, signature_rows)
+            self._bulk_insert_ignore(conn, lsh_bands, band_rows)
             self._insert_ignore(conn, overlaps, overlap_rows)
             for gid, (canonical, size) in group_rows.items():
                 stmt = self._insert(groups).values(id=gid, canonical_id=canonical, size=size)
