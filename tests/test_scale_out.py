@@ -64,7 +64,8 @@ def test_server_on_postgresql_with_a_process_pool_and_two_workers(
         pipeline_run, pipeline_state = trigger("pipeline", env, raw_dir=str(raw_dir), store_url=POSTGRES_URL)
         fetch_run, fetch_state = trigger("fetch", env, sources_file="", store_url=POSTGRES_URL)
         elapsed = time.monotonic() - started
-    assert (pipeline_state, fetch_state) == ("Completed", "Completed"), elapsed
+    worker_output = "\n".join(log.read_text(encoding="utf-8", errors="replace")[-3000:] for log in logs)
+    assert (pipeline_state, fetch_state) == ("Completed", "Completed"), f"after {elapsed:.0f} s:\n{worker_output}"
 
     # Both workers poll the pool and may both try to take a run; the server lets exactly one have it
     # (the other's submission is aborted), so no run executes twice.
