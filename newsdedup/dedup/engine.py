@@ -225,28 +225,42 @@ class Deduplicator:
     # -- verification ----------------------------------------------------------------------------
 
     def _best_near_duplicate(self, doc: _Doc, candidates: set[str], cache: dict[str, _Doc]) -> tuple[str, float] | None:
-        s = self.settings
+        """The closest candidate `doc` is a copy of, in a group whose fullest candidate member it is
+        also a copy of: a report that lifted most of a short excerpt of a story is close to the
+        excerpt, not to the story."""
+        others = [cache[c] for c in candidates if c in cache and c != doc.id and cache[c].shingles]
+        if not doc.shingles or not others:
+            return None
+        fullest: dict[str | None, _Doc] = {}
+        for other in others:
+            if other.group_id not in fullest or len(other.shingles) > len(fullest[other.group_id].shingles):
+                fullest[other.group_id] = other
         best: tuple[str, float] | None = None
-        for other_id in candidates:
-            other = cache.get(other_id)
-            if other is None or other.id == doc.id or not doc.shingles or not other.shingles:
+        for other in others:
+            score = self._copy_score(doc, other)
+            if score is None or (best is not None and score <= best[1]):
                 continue
-            common = len(doc.shingles & other.shingles)
-            jaccard = common / len(doc.shingles | other.shingles)
-            small, large = sorted((len(doc.shingles), len(other.shingles)))
-            contained = common / small
-            # An abridged copy is still a good part of the story (a page quoting one paragraph is not);
-            # paragraph alignment speaks for noisy or edited copies of about the same length: a short
-            # copy of a story aligns as well with any report that lifted most of what it kept.
-            ratio = small / large
-            is_copy = (
-                jaccard >= s.near_duplicate_jaccard
-                or (ratio >= s.min_containment_ratio and contained >= s.containment)
-                or (ratio >= s.min_aligned_ratio and _aligned_share(doc, other, s.align_similarity) >= s.aligned_share))
-            score = max(jaccard, contained)
-            if is_copy and (best is None or score > best[1]):
-                best = (other_id, round(score, 3))
+            reference = fullest[other.group_id]
+            if reference is other or self._copy_score(doc, reference) is not None:
+                best = (other.id, round(score, 3))
         return best
+
+    def _copy_score(self, doc: _Doc, other: _Doc) -> float | None:
+        """How close `doc` is to `other` if it is a copy of it (same story), else None."""
+        s = self.settings
+        common = len(doc.shingles & other.shingles)
+        jaccard = common / len(doc.shingles | other.shingles)
+        small, large = sorted((len(doc.shingles), len(other.shingles)))
+        contained = common / small
+        # An abridged copy is still a good part of the story (a page quoting one paragraph is not);
+        # paragraph alignment speaks for noisy or edited copies of about the same length: a short
+        # copy of a story aligns as well with any report that lifted most of what it kept.
+        ratio = small / large
+        is_copy = (
+            jaccard >= s.near_duplicate_jaccard
+            or (ratio >= s.min_containment_ratio and contained >= s.containment)
+            or (ratio >= s.min_aligned_ratio and _aligned_share(doc, other, s.align_similarity) >= s.aligned_share))
+        return max(jaccard, contained) if is_copy else None
 
     def _paragraph_matches(
         self,
