@@ -32,7 +32,12 @@ class DedupSettings:
     num_perm: int = 128
     shingle_size: int = 3  # word n-grams; 3 keeps lightly edited copies similar
     doc_threshold: float = 0.3  # LSH recall threshold for whole documents (candidates are verified)
-    paragraph_threshold: float = 0.4  # LSH recall threshold for paragraphs
+    # Paragraph LSH only has to bring two documents together: every paragraph pair of such a pair is
+    # then compared exactly. 8 bands of 3 rows find a paragraph at Jaccard 0.5 two times in three, a
+    # report lifting three such paragraphs 96 % of the time, at a quarter of the index rows of the
+    # optimal 32 x 4 banding.
+    paragraph_bands: int = 8
+    paragraph_rows: int = 3
     near_duplicate_jaccard: float = 0.5  # verified shingle Jaccard that makes two documents one story
     containment: float = 0.8  # ...or this share of the shorter document found in the longer one
     min_containment_ratio: float = 0.25  # the shorter document is at least this share of the longer

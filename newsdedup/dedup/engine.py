@@ -27,6 +27,7 @@ from newsdedup.dedup import minhash
 from newsdedup.store.store import Store, StoredArticle
 
 DOC, PARAGRAPH = 0, 1
+_MAX_BUCKET = 1000  # members of one LSH bucket beyond which it says nothing about copying
 
 
 @dataclass
@@ -79,7 +80,7 @@ class Deduplicator:
         self.settings = settings or DedupSettings()
         s = self.settings
         self.doc_bands = _optimal_param(s.doc_threshold, s.num_perm, 0.5, 0.5)
-        self.paragraph_bands = _optimal_param(s.paragraph_threshold, s.num_perm, 0.5, 0.5)
+        self.paragraph_bands = (s.paragraph_bands, s.paragraph_rows)
 
     # -- preparation -----------------------------------------------------------------------------
 
@@ -208,10 +209,9 @@ class Deduplicator:
             for key in my_doc_keys:
                 doc_members.setdefault(key, []).append((doc.id, -1))
                 band_rows.append({"level": DOC, "key": key, "article_id": doc.id, "para_idx": -1})
-            for m, i in enumerate(para_idx):
-                signature_rows.append({"article_id": doc.id, "para_idx": i,
-                                       "hashvalues": sigs[row + 1 + m].tobytes(),
-                                       "n_shingles": len(doc.paragraph_shingles[i])})
+            # Paragraphs are indexed by their band keys alone: their signatures are never read again
+            # (candidates are verified on the text), so only the document's is kept.
+            for i in para_idx:
                 for key in my_para_keys[i]:
                     para_members.setdefault(key, []).append((doc.id, i))
                     band_rows.append({"level": PARAGRAPH, "key": key, "article_id": doc.id, "para_idx": i})
@@ -269,23 +269,27 @@ class Deduplicator:
         members: dict[int, list[tuple[str, int]]],
         cache: dict[str, _Doc],
     ) -> dict[str, list[tuple[int, int, float]]]:
-        """Verified paragraph pairs with each other article, one partner per paragraph on each side."""
+        """Verified paragraph pairs with each article that shares an LSH bucket with one of this
+        article's paragraphs: all their paragraph pairs are compared exactly, one partner per
+        paragraph on each side. A bucket shared by very many paragraphs is boilerplate, not evidence."""
         threshold = self.settings.paragraph_similarity
-        scored: list[tuple[float, str, int, int]] = []
-        for i, keys in my_keys.items():
-            mine = doc.paragraph_shingles[i]
-            seen: set[tuple[str, int]] = set()
+        others: set[str] = set()
+        for keys in my_keys.values():
             for key in keys:
-                for other_id, j in members.get(key, []):
-                    if (other_id, j) in seen or other_id == doc.id:
-                        continue
-                    seen.add((other_id, j))
-                    theirs = cache[other_id].paragraph_shingles.get(j) if other_id in cache else None
-                    if not theirs:
-                        continue
-                    sim = len(mine & theirs) / len(mine | theirs)
-                    if sim >= threshold:
-                        scored.append((sim, other_id, i, j))
+                bucket = members.get(key, [])
+                if len(bucket) <= _MAX_BUCKET:
+                    others.update(other_id for other_id, _ in bucket)
+        others.discard(doc.id)
+        scored: list[tuple[float, str, int, int]] = []
+        for other_id in others:
+            other = cache.get(other_id)
+            if other is None:
+                continue
+            for i, mine in doc.paragraph_shingles.items():
+                for j, theirs in other.paragraph_shingles.items():
+                    common = len(mine & theirs)
+                    if common and common >= threshold * (len(mine) + len(theirs) - common):
+                        scored.append((common / (len(mine) + len(theirs) - common), other_id, i, j))
         pairs: dict[str, list[tuple[int, int, float]]] = {}
         used: Counter[tuple[str, str, int]] = Counter()
         for sim, other_id, i, j in sorted(scored, reverse=True):

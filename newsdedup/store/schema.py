@@ -118,7 +118,7 @@ signatures = Table(
     "signatures",
     metadata,
     Column("article_id", String(20), primary_key=True),
-    Column("para_idx", Integer, primary_key=True),  # -1 for the whole document
+    Column("para_idx", Integer, primary_key=True),  # -1: the whole document (paragraphs keep band keys only)
     Column("hashvalues", LargeBinary, nullable=False),  # uint32 MinHash values (datasketch affine32)
     Column("n_shingles", Integer, nullable=False),
     sqlite_with_rowid=False,
