@@ -29,7 +29,7 @@ _FURNITURE_WORDS = {
     "outbrain", "taboola", "signup", "login", "masthead", "skip", "hidden", "sr-only", "print",
 }
 _CLASS_SPLIT = re.compile(r"[\s_\-]+")
-_PARAGRAPH_TAGS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table"}
+_PARAGRAPH_TAGS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table", "br"}
 _BLOCK_TAGS = _PARAGRAPH_TAGS | {
     "div", "section", "article", "main", "header", "ul", "ol", "li", "tr", "dl", "dt", "dd",
     "address", "br", "hr", "body", "html",
