@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from typing import Any
 
-from bs4 import BeautifulSoup, Comment, Tag
+from bs4 import BeautifulSoup, Comment, PageElement, Tag
 
 from newsdedup.extract import rules
 from newsdedup.extract.lines import Line, PageHints
@@ -46,9 +47,12 @@ def parse_html(markup: str) -> tuple[list[Line], PageHints]:
         comment.extract()
     # Class vocabulary is a hint, not proof: wrappers named "...-sidebar" or "ad-margins" may hold the
     # whole article, so a labelled element is removed only when it holds little of the page's prose.
-    total = _prose_chars(soup) or 1
+    # Prose per element, counted once: elements are visited in document order, so when one is judged
+    # none of its descendants has been removed yet and the count is still exact.
+    prose = _prose_per_element(soup)
+    total = prose[id(soup)] or 1
     for tag in soup.find_all(_is_furniture):
-        if not tag.decomposed and _prose_chars(tag) < 0.3 * total:
+        if not tag.decomposed and prose[id(tag)] < 0.3 * total:
             tag.decompose()
     root = soup.body or soup
     return _flatten(root), hints
@@ -72,13 +76,20 @@ def _is_furniture(tag: Tag) -> bool:
     return bool(words & _FURNITURE_WORDS) and not ({"article", "content", "body", "story"} & words)
 
 
-def _prose_chars(node: Tag) -> int:
-    """Characters of paragraph-length text: <p> blocks, and long text runs outside any <p> (pages
-    that separate paragraphs with <br> inside one <div>)."""
-    in_paragraphs = sum(len(t) for p in node.find_all("p") if len(t := p.get_text(" ", strip=True)) >= 80)
-    loose = sum(len(s.strip()) for s in node.find_all(string=True)
-                if len(s.strip()) >= 80 and not isinstance(s, Comment) and s.find_parent("p") is None)
-    return in_paragraphs + loose
+def _prose_per_element(soup: BeautifulSoup) -> Counter[int]:
+    """Characters of paragraph-length text inside each element (by id): <p> blocks, and long text
+    runs outside any <p> (pages that separate paragraphs with <br> inside one <div>)."""
+    prose: Counter[int] = Counter()
+    runs: list[tuple[PageElement, int]] = [
+        (p, len(t)) for p in soup.find_all("p") if len(t := p.get_text(" ", strip=True)) >= 80]
+    runs += [(s, len(s.strip())) for s in soup.find_all(string=True)
+             if len(s.strip()) >= 80 and not isinstance(s, Comment) and s.find_parent("p") is None]
+    for node, chars in runs:
+        if isinstance(node, Tag):
+            prose[id(node)] += chars
+        for ancestor in node.parents:
+            prose[id(ancestor)] += chars
+    return prose
 
 
 def _flatten(root: Tag) -> list[Line]:
@@ -120,13 +131,19 @@ def _flatten(root: Tag) -> list[Line]:
 
 
 def _metadata(soup: BeautifulSoup) -> PageHints:
+    # Every <meta> read once: property=, name= and itemprop= all name a value (first one wins).
+    metas: dict[str, str] = {}
+    for tag in soup.find_all("meta"):
+        content = tag.get("content")
+        if not content:
+            continue
+        for attribute in ("property", "name", "itemprop"):
+            key = tag.get(attribute)
+            if key:
+                metas.setdefault(str(key), _SPACE.sub(" ", str(content)).strip())
+
     def meta(*names: str) -> str | None:
-        for name in names:
-            tag = soup.find("meta", attrs={"property": name}) or soup.find("meta", attrs={"name": name}) \
-                or soup.find("meta", attrs={"itemprop": name})
-            if isinstance(tag, Tag) and tag.get("content"):
-                return _SPACE.sub(" ", str(tag["content"])).strip()
-        return None
+        return next((metas[name] for name in names if metas.get(name)), None)
 
     ld = _json_ld(soup)
     title = meta("og:title", "twitter:title") or _str(ld.get("headline"))
