@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from typing import Any
 
-from bs4 import BeautifulSoup, Comment, PageElement, Tag
+from bs4 import BeautifulSoup, Comment, NavigableString, PageElement, Tag
 
 from newsdedup.extract import rules
 from newsdedup.extract.lines import Line, PageHints
@@ -21,6 +21,7 @@ _DROP_TAGS = [
     "script", "style", "noscript", "template", "svg", "iframe", "object", "canvas", "button",
     "select", "input", "video", "audio", "head",
 ]
+_DROP_SET = set(_DROP_TAGS)
 _FURNITURE_TAGS = {"nav", "aside", "footer", "form", "figure", "figcaption"}
 _FURNITURE_WORDS = {
     "nav", "navbar", "navigation", "menu", "breadcrumb", "breadcrumbs", "footer", "sidebar", "share",
@@ -41,17 +42,18 @@ _SPACE = re.compile(r"\s+")
 def parse_html(markup: str) -> tuple[list[Line], PageHints]:
     soup = BeautifulSoup(markup, "lxml")
     hints = _metadata(soup)
-    for tag in soup.find_all(_DROP_TAGS):
-        tag.decompose()
-    for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
-        comment.extract()
+    # One walk finds what never shows (scripts, styles, comments, ...), removed before anything else.
+    unseen = [node for node in soup.descendants
+              if isinstance(node, Comment) or (isinstance(node, Tag) and node.name in _DROP_SET)]
+    for node in unseen:
+        node.extract()
     # Class vocabulary is a hint, not proof: wrappers named "...-sidebar" or "ad-margins" may hold the
     # whole article, so a labelled element is removed only when it holds little of the page's prose.
     # Prose per element, counted once: elements are visited in document order, so when one is judged
     # none of its descendants has been removed yet and the count is still exact.
-    prose = _prose_per_element(soup)
+    prose, furniture = _prose_and_furniture(soup)
     total = prose[id(soup)] or 1
-    for tag in soup.find_all(_is_furniture):
+    for tag in furniture:
         if not tag.decomposed and prose[id(tag)] < 0.3 * total:
             tag.decompose()
     root = soup.body or soup
@@ -76,20 +78,28 @@ def _is_furniture(tag: Tag) -> bool:
     return bool(words & _FURNITURE_WORDS) and not ({"article", "content", "body", "story"} & words)
 
 
-def _prose_per_element(soup: BeautifulSoup) -> Counter[int]:
-    """Characters of paragraph-length text inside each element (by id): <p> blocks, and long text
-    runs outside any <p> (pages that separate paragraphs with <br> inside one <div>)."""
+def _prose_and_furniture(soup: BeautifulSoup) -> tuple[Counter[int], list[Tag]]:
+    """In one walk: characters of paragraph-length text inside each element (by id) — <p> blocks,
+    and long text runs outside any <p> (pages that separate paragraphs with <br> inside one <div>) —
+    and the elements labelled as furniture, in document order."""
     prose: Counter[int] = Counter()
-    runs: list[tuple[PageElement, int]] = [
-        (p, len(t)) for p in soup.find_all("p") if len(t := p.get_text(" ", strip=True)) >= 80]
-    runs += [(s, len(s.strip())) for s in soup.find_all(string=True)
-             if len(s.strip()) >= 80 and not isinstance(s, Comment) and s.find_parent("p") is None]
+    furniture: list[Tag] = []
+    runs: list[tuple[PageElement, int]] = []
+    for node in soup.descendants:
+        if isinstance(node, Tag):
+            if node.name == "p" and len(t := node.get_text(" ", strip=True)) >= 80:
+                runs.append((node, len(t)))
+            if _is_furniture(node):
+                furniture.append(node)
+        elif isinstance(node, NavigableString) and len(stripped := node.strip()) >= 80 \
+                and node.find_parent("p") is None:
+            runs.append((node, len(stripped)))
     for node, chars in runs:
         if isinstance(node, Tag):
             prose[id(node)] += chars
         for ancestor in node.parents:
             prose[id(ancestor)] += chars
-    return prose
+    return prose, furniture
 
 
 def _flatten(root: Tag) -> list[Line]:
