@@ -40,7 +40,14 @@ serve: setup
 ui:
 	@echo "Prefect UI: http://127.0.0.1:$(PREFECT_PORT)  (started by make serve; API http://127.0.0.1:$(PREFECT_PORT)/api)"
 
+# Measured numbers, by hand (never timed tests): quality on the shared dev sets, MinHash, the index,
+# the whole pipeline. Installs the tools newsdedup is compared with (trafilatura, rensa).
 bench: setup
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	$(PY) benchmarks/extraction.py
+	$(PY) benchmarks/dedup.py
+	$(PY) benchmarks/minhash.py
+	$(PY) benchmarks/index.py --sizes 10000
 	$(PY) benchmarks/pipeline.py
 
 clean:
