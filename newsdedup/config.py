@@ -48,7 +48,7 @@ class DedupSettings:
     align_similarity: float = 0.3
     min_aligned_ratio: float = 0.5  # ...between documents of comparable length
     paragraph_similarity: float = 0.5  # verified Jaccard that makes two paragraphs the same passage
-    min_paragraph_words: int = 12  # shorter paragraphs are too generic to prove copying
+    min_paragraph_words: int = 8  # shorter paragraphs are too generic to prove copying
     # Shared paragraphs that make an overlap link: a report that lifts passages shares several, or one
     # copied (near) verbatim; two reports quoting one statement share a single paragraph loosely.
     # (Teasers of other stories are removed by extraction before they can link anything.)

@@ -213,6 +213,8 @@ def classify(lines: list[Line], settings: ExtractionSettings, hints: PageHints |
         sentence = bool(rules.SENTENCE_END.search(ln.text)) and rules.title_case_ratio(ln.text) < 0.7
         if in_table[k] and not in_teaser_block:
             labels[k] = "body"  # a table of figures inside the article is part of it
+        elif count >= 6 and rules.DATELINE.match(ln.text) and not in_teaser_block:
+            labels[k] = "body"  # a paragraph opened by a wire dateline is reporting, however short
         elif in_teaser_block or not shaped_ok or count > 40:
             labels[k] = "drop"
         elif sentence or _cohesion(ln.text, vocabulary) >= settings.heading_cohesion:

@@ -62,6 +62,8 @@ TEASER_HEADING = re.compile(
 )
 # What a teaser headline may end with after the words it borrows from the story: a tag or an ellipsis.
 TEASER_TAIL = re.compile(r"\s*(?:[-–—|]\s*\w+|\.\.\.|…)\s*$")
+# A wire dateline opens an article paragraph: "WASHINGTON (Reuters) — ...", "LONDON: ...".
+DATELINE = re.compile(r"^[A-Z][A-Z .,'’-]{2,40}(?:\s*\([^)]{2,30}\))?\s*(?:[—–:]|-\s)\s*\S")
 BYLINE = re.compile(r"^(?:by|written\s+by|reporting\s+by|author:)\s+[^\W\d_]", re.IGNORECASE)
 SITE_SUFFIX = re.compile(r"\s[-–—|]\s([^-–—|]{2,40})$")
 
