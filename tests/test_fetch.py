@@ -356,3 +356,15 @@ def test_final_url_after_redirects_is_kept(server: LocalServer, store: Store) ->
     assert stats.new == 1
     kept = {r["source"]: r for r in rows(store, raw_sources)}
     assert kept[server.url("/old-address")]["final_url"] == server.url("/new-address")
+
+
+def test_a_feed_that_is_not_one_is_kept_and_quarantined(server: LocalServer, store: Store) -> None:
+    server.routes["/not-a-feed"] = static(b"<html><body><p>Just a page</p></body></html>")
+    server.routes["/broken-sitemap.xml"] = static(b"<urlset><url><loc>unclosed", "application/xml")
+    stats = fetch_sources(store, SourceList(feeds=(server.url("/not-a-feed"),),
+                                            sitemaps=(server.url("/broken-sitemap.xml"),)), LOCAL)
+    assert stats.quarantined == 2 and stats.requested == 0
+    kept = {r["sha256"]: r["role"] for r in rows(store, raw_documents)}
+    reasons = {q["reason"]: q["raw_sha256"] for q in rows(store, quarantine)}
+    assert set(reasons) == {"not_a_feed", "not_a_sitemap"}
+    assert kept[reasons["not_a_feed"]] == "feed" and kept[reasons["not_a_sitemap"]] == "sitemap"

@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 
 from newsdedup.config import FetchSettings
-from newsdedup.documents import Quarantined, RawDocument
+from newsdedup.documents import Quarantined, RawDocument, sha256_hex
 from newsdedup.sources.feeds import ListedItem, ListingError, parse_feed, parse_sitemap
 from newsdedup.sources.http import Fetcher, FetchResult, Validators
 from newsdedup.store.store import FetchState, Store
@@ -151,7 +151,7 @@ class Crawl:
             sitemap = parse_sitemap(content, url, self.settings.max_response_bytes, self.settings.max_sitemap_urls)
             return sitemap.pages, sitemap.sitemaps
         except ListingError as exc:
-            self._quarantine(url, exc.reason, str(exc), state.sha256 if state else None)
+            self._quarantine(url, exc.reason, str(exc), sha256_hex(content))  # the kept copy that failed
             return [], []
 
     # -- pages ---------------------------------------------------------------------------------------------
