@@ -235,13 +235,13 @@ class Deduplicator:
         for other in others:
             if other.group_id not in fullest or len(other.shingles) > len(fullest[other.group_id].shingles):
                 fullest[other.group_id] = other
+        scores = {other.id: self._copy_score(doc, other) for other in others}
         best: tuple[str, float] | None = None
         for other in others:
-            score = self._copy_score(doc, other)
+            score = scores[other.id]
             if score is None or (best is not None and score <= best[1]):
                 continue
-            reference = fullest[other.group_id]
-            if reference is other or self._copy_score(doc, reference) is not None:
+            if scores[fullest[other.group_id].id] is not None:
                 best = (other.id, round(score, 3))
         return best
 

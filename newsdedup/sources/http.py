@@ -268,12 +268,13 @@ class Fetcher:
 
     # -- one GET, redirects followed by hand -----------------------------------------------------------
 
-    async def _get(self, url: str, validators: Validators | None) -> Response:
+    async def _get(self, url: str, validators: Validators | None, obey_robots: bool = True) -> Response:
         s = self.settings
         seen = {url}
         current = url
         for _ in range(s.max_redirects + 1):
-            await self._check_robots(current)
+            if obey_robots:
+                await self._check_robots(current)
             headers = {}
             if validators and current == url:
                 if validators.etag:
@@ -350,19 +351,17 @@ class Fetcher:
         parser = urllib.robotparser.RobotFileParser()
         try:
             # robots.txt may redirect (RFC 9309 allows five hops); each hop goes through the guard too.
-            current = origin + "/robots.txt"
-            for _ in range(5):
-                async with self._host_slot(current):
-                    status, _, content, location = await self._request(current, {})
-                if location is None:
-                    break
-                current = check_url(urljoin(current, location))
+            response = await self._get(origin + "/robots.txt", None, obey_robots=False)
+            status, content = response.status, response.content
         except BlockedAddress as exc:
             return FetchRefused("blocked_address", str(exc))
         except FetchRefused as exc:
             if exc.reason == "too_large":  # RFC 9309: parse at least 500 KiB; a huge file is no rule
                 parser.parse([])
                 return parser
+            if exc.reason in ("redirect_loop", "too_many_redirects"):
+                return FetchRefused("robots_unreachable", f"{origin}/robots.txt redirects without end: crawling "
+                                                          "it is suspended, as RFC 9309 asks")
             return exc
         except httpx.HTTPError as exc:
             # RFC 9309: an unreachable robots.txt means "assume complete disallow".

@@ -81,6 +81,11 @@ def _add_missing_columns(engine: Engine) -> None:
                 conn.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}{default}'))
 
 
+def _placeholder(conn: Connection) -> str:
+    """The driver's parameter marker, for the statements written as plain SQL for speed."""
+    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
+
+
 def now() -> datetime:
     return datetime.now(UTC)
 
@@ -129,7 +134,7 @@ class Store:
         if not rows:
             return
         names = list(rows[0])
-        marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        marker = _placeholder(conn)
         columns = ", ".join(f'"{name}"' for name in names)
         values = ", ".join([marker] * len(names))
         if self.dialect == "postgresql":
@@ -354,7 +359,7 @@ class Store:
         members: dict[int, list[tuple[str, int]]] = {}
         wanted = sorted(set(keys))
         with self.engine.connect() as conn:
-            marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+            marker = _placeholder(conn)
             for chunk in _chunks(wanted):
                 sql = (f'SELECT "key", article_id, para_idx FROM lsh_bands WHERE level = {marker} '
                        f'AND "key" IN ({", ".join([marker] * len(chunk))})')
