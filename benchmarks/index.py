@@ -28,6 +28,7 @@ from newsdedup.dedup.engine import DOC, PARAGRAPH, text_hash
 from newsdedup.documents import Article
 from newsdedup.store import Store
 from newsdedup.store.schema import lsh_bands, metadata, signatures
+from newsdedup.store.store import StoredArticle
 
 WORDS = [f"w{i}" for i in range(30_000)]
 
@@ -48,15 +49,12 @@ def build_index(store: Store, articles: list[Article], settings: DedupSettings, 
     for start in range(0, len(articles), 5000):
         chunk = articles[start : start + 5000]
         store.add_articles(chunk, {a.raw_sha256: now for a in chunk})
-        token_lists = [[minhash.normalise_tokens(p) for p in a.paragraphs] for a in chunk]
         arrays, owners = [], []
-        for n, tokens in enumerate(token_lists):
-            arrays.append(minhash.shingle_hashes([t for para in tokens for t in para], settings.shingle_size))
-            owners.append((n, -1))
-            for i, para in enumerate(tokens):
-                if len(para) >= settings.min_paragraph_words:
-                    arrays.append(minhash.shingle_hashes(para, settings.shingle_size))
-                    owners.append((n, i))
+        for n, article in enumerate(chunk):
+            # The engine's own shingling: the whole text, then each long paragraph.
+            _, shingled, para_idx = engine._prepare(StoredArticle(article.id, article.paragraphs, None, now, n, None))
+            arrays += shingled
+            owners += [(n, -1)] + [(n, i) for i in para_idx]
         sigs = minhash.signatures(arrays, settings.num_perm, settings.seed)
         doc_rows = [r for r, (_, i) in enumerate(owners) if i == -1]
         doc_keys = minhash.band_keys(sigs[doc_rows], *engine.doc_bands)

@@ -89,17 +89,12 @@ class Deduplicator:
         then the long paragraphs) and those paragraphs' indices."""
         k, min_words = self.settings.shingle_size, self.settings.min_paragraph_words
         tokens = [minhash.normalise_tokens(p) for p in stored.paragraphs]
-        doc_array = minhash.shingle_hashes([t for para in tokens for t in para], k)
-        arrays = [doc_array]
-        para_idx, para_sets = [], {}
-        for i, para in enumerate(tokens):
-            if len(para) >= min_words:
-                arr = minhash.shingle_hashes(para, k)
-                arrays.append(arr)
-                para_idx.append(i)
-                para_sets[i] = frozenset(arr.tolist())
+        para_idx = [i for i, para in enumerate(tokens) if len(para) >= min_words]
+        # The whole text and each long paragraph, shingled in one batch call.
+        arrays = minhash.shingle_hashes_batch([[t for para in tokens for t in para], *(tokens[i] for i in para_idx)], k)
+        para_sets = {i: frozenset(arr.tolist()) for i, arr in zip(para_idx, arrays[1:], strict=True)}
         doc = _Doc(stored.id, stored.published, stored.ingested_at, stored.seq, [len(t) for t in tokens],
-                   frozenset(doc_array.tolist()), para_sets, stored.group_id, stored.canonical_url)
+                   frozenset(arrays[0].tolist()), para_sets, stored.group_id, stored.canonical_url)
         return doc, arrays, para_idx
 
     def _known(self, ids: set[str], cache: dict[str, _Doc]) -> None:
