@@ -158,25 +158,14 @@ def classify(lines: list[Line], settings: ExtractionSettings, hints: PageHints |
             labels[k] = "body"
 
     # A table of figures next to the article's text (standings, results, prices) is part of it.
-    in_table = _data_table_rows(lines)
-    body_near = [False] * n
-    for k, label in enumerate(labels):
-        if label == "body":
-            for j in range(max(0, k - 3), min(n, k + 4)):
-                body_near[j] = True
-    k = 0
-    while k < n:
-        if not in_table[k]:
-            k += 1
-            continue
-        end = k
-        while end < n and in_table[end]:
-            end += 1
-        if any(body_near[k:end]):
-            for j in range(k, end):
+    tables = _data_tables(lines)
+    in_table = {k for run in tables for k in run}
+    prose_at = [k for k, label in enumerate(labels) if label == "body"]
+    for run in tables:
+        if any(run.start - 3 <= k < run.stop + 3 for k in prose_at):
+            for j in run:
                 if fingerprint(lines[j].text) not in hints.recurring:
                     labels[j] = "body"
-        k = end
 
     vocabulary: Counter[str] = Counter()
     for ln, label in zip(lines, labels, strict=True):
@@ -211,7 +200,7 @@ def classify(lines: list[Line], settings: ExtractionSettings, hints: PageHints |
             continue
         shaped_ok = ln.blank_after or not blank_structure
         sentence = bool(rules.SENTENCE_END.search(ln.text)) and rules.title_case_ratio(ln.text) < 0.7
-        if in_table[k] and not in_teaser_block:
+        if k in in_table and not in_teaser_block:
             labels[k] = "body"  # a table of figures inside the article is part of it
         elif count >= 6 and rules.DATELINE.match(ln.text) and not in_teaser_block:
             labels[k] = "body"  # a paragraph opened by a wire dateline is reporting, however short
@@ -288,19 +277,18 @@ def _drop_teasers(
     end_block()
 
 
-def _data_table_rows(lines: list[Line], min_rows: int = 3) -> list[bool]:
-    """Lines in runs of at least `min_rows` consecutive rows of figures (results, standings, prices)."""
-    is_row = [rules.is_data_row(ln.text) for ln in lines]
-    out = [False] * len(lines)
-    k = 0
-    while k < len(lines):
-        end = k
-        while end < len(lines) and is_row[end]:
-            end += 1
-        if end - k >= min_rows:
-            out[k:end] = [True] * (end - k)
-        k = max(end, k + 1)
-    return out
+def _data_tables(lines: list[Line], min_rows: int = 3) -> list[range]:
+    """Runs of at least `min_rows` consecutive rows of figures (results, standings, prices)."""
+    runs: list[range] = []
+    start = None
+    for k, ln in enumerate([*lines, Line("")]):  # a blank sentinel closes a run at the end
+        if rules.is_data_row(ln.text):
+            start = k if start is None else start
+        elif start is not None:
+            if k - start >= min_rows:
+                runs.append(range(start, k))
+            start = None
+    return runs
 
 
 def _is_teaser_pair(headline: str, snippet: str) -> bool:
