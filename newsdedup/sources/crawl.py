@@ -99,16 +99,17 @@ class Crawl:
             listed = await self._poll_listings(fetcher, sources)
             states = self.store.fetch_states([*sources.pages, *(i.url for i in listed)])
             todo: dict[str, ListedItem | None] = {url: None for url in sources.pages}
-            for item in _one_per_url(listed):
-                state = states.get(item.url)
+            unique = _one_per_url(listed)
+            for item in unique:
                 if item.url in todo:
                     continue
+                state = states.get(item.url)
                 if state is None or state.status not in ("ok", "not_modified") or (
                         item.updated is not None and item.updated != state.listed_updated):
                     todo[item.url] = item
                 else:
                     self.stats.skipped += 1
-            self.stats.listed = len({i.url for i in listed})
+            self.stats.listed = len(unique)
             await self._fetch_pages(fetcher, todo, states)
 
     # -- listings ----------------------------------------------------------------------------------------
