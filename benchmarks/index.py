@@ -23,11 +23,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import text
 
 from newsdedup.config import DedupSettings
-from newsdedup.dedup import Deduplicator, minhash
-from newsdedup.dedup.engine import DOC, PARAGRAPH, text_hash
+from newsdedup.dedup import Deduplicator
 from newsdedup.documents import Article
 from newsdedup.store import Store
-from newsdedup.store.schema import lsh_bands, metadata, signatures
+from newsdedup.store.schema import index_documents, lsh_buckets, metadata
 from newsdedup.store.store import StoredArticle
 
 WORDS = [f"w{i}" for i in range(30_000)]
@@ -43,40 +42,23 @@ def synthetic(rng: random.Random, n: int, prefix: str) -> list[Article]:
     return out
 
 
-def build_index(store: Store, articles: list[Article], settings: DedupSettings, engine: Deduplicator) -> None:
-    """What dedup writes for unique articles, written in bulk (each article its own group)."""
+def build_index(store: Store, articles: list[Article], engine: Deduplicator) -> None:
+    """What dedup writes for unique articles (each its own group), written in bulk: the engine's own
+    shingling, signatures, band keys and index rows."""
     now = datetime.now(UTC)
     for start in range(0, len(articles), 5000):
         chunk = articles[start : start + 5000]
         store.add_articles(chunk, {a.raw_sha256: now for a in chunk})
-        arrays, owners = [], []
-        for n, article in enumerate(chunk):
-            # The engine's own shingling: the whole text, then each long paragraph.
-            _, shingled, para_idx = engine._prepare(StoredArticle(article.id, article.paragraphs, None, now, n, None))
-            arrays += shingled
-            owners += [(n, -1)] + [(n, i) for i in para_idx]
-        sigs = minhash.signatures(arrays, settings.num_perm, settings.seed)
-        doc_rows = [r for r, (_, i) in enumerate(owners) if i == -1]
-        doc_keys = minhash.band_keys(sigs[doc_rows], *engine.doc_bands)
-        para_keys = minhash.band_keys(sigs, *engine.paragraph_bands)
-        bands, sig_rows, decisions, groups = [], [], [], {}
-        for d, r in enumerate(doc_rows):
-            article = chunk[owners[r][0]]
-            sig_rows.append({"article_id": article.id, "para_idx": -1, "hashvalues": sigs[r].tobytes(),
-                             "n_shingles": len(arrays[r])})
-            bands += [{"level": DOC, "key": int(k), "article_id": article.id, "para_idx": -1} for k in doc_keys[d]]
-            decisions.append({"id": article.id, "text_hash": text_hash(article.paragraphs), "group_id": article.id,
-                              "kind": "unique", "matched": None, "similarity": None})
-            groups[article.id] = (article.id, 1)
-        for r, (n, i) in enumerate(owners):
-            if i >= 0:
-                bands += [{"level": PARAGRAPH, "key": int(k), "article_id": chunk[n].id, "para_idx": i}
-                          for k in para_keys[r]]
-        store.save_dedup(decisions, sig_rows, bands, [], groups)
+        stored = [StoredArticle(a.id, a.paragraphs, None, now, n, None) for n, a in enumerate(chunk)]
+        docs, signed = engine.prepare(stored)
+        assert signed is not None
+        decisions = [{"id": d.id, "text_hash": d.text_hash, "group_id": d.id, "kind": "unique", "matched": None,
+                      "similarity": None} for d in docs]
+        store.save_dedup(decisions, signed.rows, [], {d.id: (d.id, 1) for d in docs})
 
 
 def index_bytes(store: Store) -> int | None:
-    tables = [lsh_bands.name, signatures.name]
+    tables = [lsh_buckets.name, index_documents.name]
     with store.engine.connect() as conn:
         if store.dialect == "postgresql":
             return sum(conn.execute(text("select pg_total_relation_size(:t)"), {"t": t}).scalar_one() for t in tables)
@@ -97,7 +79,8 @@ def measure(size: int, store_url: str | None, settings: DedupSettings) -> None:
         engine = Deduplicator(store, settings)
         rng = random.Random(size)
         started = time.perf_counter()
-        build_index(store, synthetic(rng, size, "i"), settings, engine)
+        engine.ensure_index()
+        build_index(store, synthetic(rng, size, "i"), engine)
         built = time.perf_counter() - started
         new = synthetic(rng, 1000, "n")
         store.add_articles(new, {a.raw_sha256: datetime.now(UTC) for a in new})

@@ -28,12 +28,15 @@ def _paragraph_index(article: dict[str, Any], raw_line: str) -> int:
 
 def test_signatures_equal_datasketch_and_work_with_its_lsh() -> None:
     texts = ["The harbour authority closed the port on Tuesday after a storm", "short", ""]
-    arrays = [minhash.shingle_hashes(minhash.normalise_tokens(t), 3) for t in texts]
-    sigs = minhash.signatures(arrays, 128, 1)
-    for values, sig in zip(arrays, sigs, strict=True):
+    tokens = minhash.tokenise(texts)
+    values, offsets = minhash.shingles(tokens.hashes, tokens.offsets[:-1], tokens.counts, 3)
+    sigs = minhash.signatures(values, offsets, 128, 1)
+    assert np.array_equal(sigs, minhash.signatures_of_texts(texts, 3, 128, 1))
+    for n, sig in enumerate(sigs):
         reference = MinHash(num_perm=128, seed=1, hashfunc=lambda v: v, scheme=minhash.SCHEME)
-        reference.update_batch([int(v) for v in values])
+        reference.update_batch([int(v) for v in values[offsets[n] : offsets[n + 1]]])
         assert np.array_equal(reference.hashvalues, sig)
+    assert (sigs[2] == np.iinfo(np.uint32).max).all(), "an empty text has datasketch's empty signature"
     lsh = MinHashLSH(threshold=0.5, num_perm=128)
     lsh.insert("a", minhash.lean(sigs[0], 1))
     assert lsh.query(minhash.lean(sigs[0], 1)) == ["a"]
@@ -138,17 +141,38 @@ def test_canonical_is_earliest_published(store: Store, raw_dir: Path) -> None:
     assert canonical == records["zz_earlier.txt"]["id"]
 
 
-def test_fast_ascii_tokens_match_the_unicode_rule() -> None:
+def _token_hashes(text: str) -> list[int]:
+    return minhash.tokenise([text]).hashes.tolist()
+
+
+def test_byte_tokeniser_follows_the_unicode_word_rule() -> None:
     import re
+    import unicodedata
 
-    samples = ["Hello, World! It's 3:45pm -- under_score e-mail (x2) #tag", "  ", "a_b_c", "ALL CAPS.", "x\ty\nz"]
+    samples = ["Hello, World! It's 3:45pm -- under_score e-mail (x2) #tag", "  ", "a_b_c", "ALL CAPS.", "x\ty\nz",
+               "Ｃafé ＤÉJÀ — «naïve» straße", "Ünïcödé… and ascii, mixed: ОДИН два"]
     for sample in samples:
-        assert minhash.normalise_tokens(sample) == re.findall(r"[^\W_]+", sample.casefold()), sample
-    assert minhash.normalise_tokens("Ｃafé ＤÉJÀ") == ["café", "déjà"]  # NFKC folding off the fast path
+        words = re.findall(r"[^\W_]+", unicodedata.normalize("NFKC", sample).casefold())
+        assert _token_hashes(sample) == _token_hashes(" ".join(words)), sample
+        assert len(_token_hashes(sample)) == len(words), sample
+    assert _token_hashes("Ｃafé ＤÉJÀ") == _token_hashes("café déjà")  # NFKC and case folding
+    assert _token_hashes("ab") != _token_hashes("ba")
 
 
-def test_batch_shingles_equal_per_text_shingles() -> None:
-    texts = [minhash.normalise_tokens(t) for t in ["one two", "", "a b c d e f", "solo", "x y z w"]]
-    batch = minhash.shingle_hashes_batch(texts, 3)
-    for tokens, hashes in zip(texts, batch, strict=True):
-        assert np.array_equal(hashes, minhash.shingle_hashes(tokens, 3))
+def test_token_hashes_are_distinct_and_independent_of_the_batch() -> None:
+    words = [f"w{i}{'x' * (i % 7)}" for i in range(100_000)]
+    assert len(set(_token_hashes(" ".join(words)))) == len(words)
+    texts = ["one two three", "", "solo", " ".join(words[:50])]
+    batch = minhash.tokenise(texts)
+    assert batch.counts.tolist() == [3, 0, 1, 50]
+    for n, sample in enumerate(texts):  # the same hashes alone as inside a batch
+        assert batch.hashes[batch.offsets[n] : batch.offsets[n + 1]].tolist() == _token_hashes(sample)
+
+
+def test_shingles_of_segments() -> None:
+    hashes = minhash.tokenise(["a b c d e"]).hashes
+    values, offsets = minhash.shingles(hashes, np.array([0, 0, 3, 4]), np.array([5, 2, 0, 1]), 3)
+    assert np.diff(offsets).tolist() == [3, 1, 0, 1]  # k-grams; one for a short segment; none for an empty one
+    inner, _ = minhash.shingles(hashes[1:4], np.array([0]), np.array([3]), 3)
+    assert values[1] == inner[0] and values[1] != values[0]  # a k-gram's hash depends on its tokens only
+    assert values[4] == minhash.shingles(hashes[4:], np.array([0]), np.array([1]), 3)[0][0]

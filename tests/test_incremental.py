@@ -8,8 +8,9 @@ from typing import Any
 from conftest import SEEDS, article_by_source, run_steps
 from sqlalchemy import select
 
+from newsdedup.config import Settings
 from newsdedup.store import Store
-from newsdedup.store.schema import articles, groups, lsh_bands, overlaps, raw_sources, signatures
+from newsdedup.store.schema import articles, groups, index_documents, lsh_buckets, overlaps, raw_sources
 
 
 def _snapshot(store: Store) -> dict[str, Any]:
@@ -22,8 +23,8 @@ def _snapshot(store: Store) -> dict[str, Any]:
             ),
             "groups": sorted(conn.execute(select(groups)).tuples().all()),
             "overlaps": sorted((a, b) for a, b in conn.execute(select(overlaps.c.article_a, overlaps.c.article_b))),
-            "signatures": sorted(conn.execute(select(signatures)).tuples().all()),
-            "bands": conn.execute(select(lsh_bands.c.key)).scalars().all().__len__(),
+            "signatures": sorted(conn.execute(select(index_documents)).tuples().all()),
+            "buckets": sorted(conn.execute(select(lsh_buckets)).tuples().all()),
         }
 
 
@@ -59,7 +60,7 @@ def test_new_file_is_deduplicated_against_the_kept_index(store: Store, raw_dir: 
     assert extracted.pages == 1 and deduped.articles == 1  # only the new document is hashed
     after = _snapshot(store)
     old_ids = {a[0] for a in before["articles"]}
-    assert [s for s in after["signatures"] if s[0] in old_ids] == before["signatures"]
+    assert [s for s in after["signatures"] if s[1] in old_ids] == before["signatures"]
     assert set(before["articles"]) <= set(after["articles"])
     new_links = set(after["overlaps"]) - set(before["overlaps"])
     # Both seed 001 and seed 002 (which quotes 001) hold the lifted passages.
@@ -69,6 +70,29 @@ def test_new_file_is_deduplicated_against_the_kept_index(store: Store, raw_dir: 
         ("later_report.txt", "001_233dc4c3cfabbe5b.txt"),
         ("later_report.txt", "002_8d077245f715231b.txt"),
     }
+
+
+def test_index_built_with_other_parameters_is_rebuilt_before_new_articles_are_compared(
+    store: Store, raw_dir: Path
+) -> None:
+    """Band keys made with other parameters would never meet the new ones: the store knows what its
+    index was built with and rebuilds it from the stored articles first."""
+    settings = Settings()
+    run_steps(store, raw_dir, settings.replace(num_perm=64, paragraph_rows=2))
+    before = _snapshot(store)
+    # An edited copy: found only through LSH buckets (an exact copy would be found by its text hash).
+    original = (SEEDS / "001_233dc4c3cfabbe5b.txt").read_text(encoding="utf-8")
+    (raw_dir / "zz_copy.txt").write_text(original.replace(" the ", " a ", 4), encoding="utf-8")
+    _, _, deduped = run_steps(store, raw_dir, settings)
+    assert deduped.reindexed == 5 and deduped.articles == 1
+    assert deduped.near == 1, "the edited copy finds its original through the rebuilt index"
+    after = _snapshot(store)
+    old_ids = {a[0] for a in before["articles"]}
+    rebuilt = [s for s in after["signatures"] if s[1] in old_ids]
+    assert len(rebuilt) == 5 and all(len(s[2]) == 4 * settings.dedup.num_perm for s in rebuilt)
+    assert [a for a in after["articles"] if a[0] in old_ids] == before["articles"], "groups are kept as they were"
+    _, _, again = run_steps(store, raw_dir, settings)
+    assert again.reindexed == 0
 
 
 def test_changed_file_becomes_a_new_version(store: Store, raw_dir: Path) -> None:

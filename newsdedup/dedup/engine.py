@@ -9,7 +9,10 @@ For each batch of new articles, in arrival order:
 3. **overlap**: paragraphs found through the paragraph-level LSH bands and verified above
    `paragraph_similarity` link the article to documents of other groups, pair by pair.
 
-Signatures and bands of earlier runs come from the store: a run hashes only its new articles."""
+Signatures and bands of earlier runs come from the store: a run hashes only its new articles. The
+store records the parameters its index was built with; when they change (shingle size, permutations,
+banding, or how tokens are hashed), the index is rebuilt from the stored articles before new ones
+are compared, so old and new band keys never silently miss each other."""
 
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -24,10 +28,25 @@ from datasketch.lsh import _optimal_param
 
 from newsdedup.config import DedupSettings
 from newsdedup.dedup import minhash
-from newsdedup.store.store import Store, StoredArticle
+from newsdedup.store.store import IndexRows, Store, StoredArticle
 
-DOC, PARAGRAPH = 0, 1
+DOC, PARAGRAPH = 0, 1  # band-key salts: document and paragraph buckets share one table
 _MAX_BUCKET = 1000  # members of one LSH bucket beyond which it says nothing about copying
+# Bump when band keys of the same text would change (tokenising, shingle or key hashing).
+INDEX_FORMAT = 2
+_INDEX_META = "dedup_index"
+_REINDEX_BATCH = 1000
+
+
+class _Shingled:
+    """A batch's shingle hashes (texts concatenated) from which each article's sets are made when
+    first compared: most articles meet no candidate, and sets of Python ints are costly to build."""
+
+    def __init__(self, values: np.ndarray, offsets: np.ndarray) -> None:
+        self.values, self.offsets = values, offsets.tolist()
+
+    def set_of(self, text: int) -> frozenset[int]:
+        return frozenset(self.values[self.offsets[text] : self.offsets[text + 1]].tolist())
 
 
 @dataclass
@@ -39,10 +58,20 @@ class _Doc:
     ingested_at: datetime
     seq: int
     paragraph_words: list[int]
-    shingles: frozenset[int]
-    paragraph_shingles: dict[int, frozenset[int]]  # only paragraphs long enough to prove copying
+    text_hash: str  # of the normalised text: the same for exact copies
+    source: _Shingled
+    text: int  # the whole text's place in `source`
+    paragraph_texts: dict[int, int]  # paragraph index -> place in `source`, for paragraphs long enough to prove copying
     group_id: str | None = None
     canonical_url: str | None = None
+
+    @cached_property
+    def shingles(self) -> frozenset[int]:
+        return self.source.set_of(self.text)
+
+    @cached_property
+    def paragraph_shingles(self) -> dict[int, frozenset[int]]:
+        return {i: self.source.set_of(t) for i, t in self.paragraph_texts.items()}
 
     @property
     def canonical_key(self) -> tuple[str, datetime, int]:
@@ -58,6 +87,7 @@ class BatchOutcome:
     near: int = 0
     overlaps: int = 0
     new_groups: list[str] = field(default_factory=list)
+    reindexed: int = 0  # articles whose index entries were rebuilt (new index parameters)
     top_overlaps: list[tuple[str, str, int]] = field(default_factory=list)  # (a, b, paragraph pairs)
 
     def merge(self, other: BatchOutcome, keep_top: int = 20) -> None:
@@ -66,12 +96,24 @@ class BatchOutcome:
         self.exact += other.exact
         self.near += other.near
         self.overlaps += other.overlaps
+        self.reindexed += other.reindexed
         self.new_groups.extend(other.new_groups)
         self.top_overlaps = sorted(self.top_overlaps + other.top_overlaps, key=lambda t: -t[2])[:keep_top]
 
 
-def text_hash(paragraphs: list[str]) -> str:
-    return hashlib.sha256(" ".join(minhash.normalise_tokens(" ".join(paragraphs))).encode()).hexdigest()
+def member_key(article_id: str) -> int:
+    """The signed 64-bit key that names an article in the LSH buckets."""
+    return int.from_bytes(hashlib.blake2b(article_id.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+@dataclass
+class _Signed:
+    """A batch's index entries: document band keys per article, paragraph band keys per article
+    (one row per long paragraph), and the rows the store keeps."""
+
+    doc_keys: np.ndarray
+    paragraph_keys: list[np.ndarray]
+    rows: IndexRows
 
 
 class Deduplicator:
@@ -79,28 +121,82 @@ class Deduplicator:
         self.store = store
         self.settings = settings or DedupSettings()
         s = self.settings
-        self.doc_bands = _optimal_param(s.doc_threshold, s.num_perm, 0.5, 0.5)
-        self.paragraph_bands = (s.paragraph_bands, s.paragraph_rows)
+        bands, rows = _optimal_param(s.doc_threshold, s.num_perm, 0.5, 0.5)
+        self.doc_bands: tuple[int, int] = (int(bands), int(rows))
+        self.paragraph_bands: tuple[int, int] = (s.paragraph_bands, s.paragraph_rows)
+        self.index_parameters = (f"format={INDEX_FORMAT} k={s.shingle_size} perm={s.num_perm} seed={s.seed} "
+                                 f"doc={self.doc_bands[0]}x{self.doc_bands[1]} "
+                                 f"paragraph={s.paragraph_bands}x{s.paragraph_rows} words={s.min_paragraph_words}")
 
     # -- preparation -----------------------------------------------------------------------------
 
-    def _prepare(self, stored: StoredArticle) -> tuple[_Doc, list[np.ndarray], list[int]]:
-        """Shingle an article: its comparison record, the shingle arrays to sign (document first,
-        then the long paragraphs) and those paragraphs' indices."""
-        k, min_words = self.settings.shingle_size, self.settings.min_paragraph_words
-        tokens = [minhash.normalise_tokens(p) for p in stored.paragraphs]
-        para_idx = [i for i, para in enumerate(tokens) if len(para) >= min_words]
-        # The whole text and each long paragraph, shingled in one batch call.
-        arrays = minhash.shingle_hashes_batch([[t for para in tokens for t in para], *(tokens[i] for i in para_idx)], k)
-        para_sets = {i: frozenset(arr.tolist()) for i, arr in zip(para_idx, arrays[1:], strict=True)}
-        doc = _Doc(stored.id, stored.published, stored.ingested_at, stored.seq, [len(t) for t in tokens],
-                   frozenset(arrays[0].tolist()), para_sets, stored.group_id, stored.canonical_url)
-        return doc, arrays, para_idx
+    def prepare(self, stored: list[StoredArticle], sign: bool = True) -> tuple[list[_Doc], _Signed | None]:
+        """Shingle a batch of articles for comparison, all in one pass of array operations: each
+        article's whole text and its paragraphs long enough to prove copying. With `sign`, also their
+        MinHash signatures, band keys and the index rows to keep."""
+        s = self.settings
+        tokens = minhash.tokenise([p for a in stored for p in a.paragraphs])
+        words = tokens.counts
+        bounds = np.cumsum([0] + [len(a.paragraphs) for a in stored])  # article a: paragraphs bounds[a]:bounds[a+1]
+        doc_starts = tokens.offsets[bounds[:-1]]
+        doc_lengths = tokens.offsets[bounds[1:]] - doc_starts
+        long = np.flatnonzero(words >= s.min_paragraph_words)
+        values, offsets = minhash.shingles(tokens.hashes, np.r_[doc_starts, tokens.offsets[long]],
+                                           np.r_[doc_lengths, words[long]], s.shingle_size)
+        source = _Shingled(values, offsets)
+        long_bounds = np.searchsorted(long, bounds).tolist()  # article a: long[long_bounds[a]:long_bounds[a+1]]
+        words_list, long_list, n = words.tolist(), long.tolist(), len(stored)
+        token_bytes = tokens.hashes.tobytes()  # the text hash is over the article's token hashes
+        token_bounds, paragraph_bounds = tokens.offsets[bounds].tolist(), bounds.tolist()
+        docs = []
+        for a, article in enumerate(stored):
+            first = paragraph_bounds[a]
+            text = token_bytes[8 * token_bounds[a] : 8 * token_bounds[a + 1]]
+            docs.append(_Doc(
+                article.id, article.published, article.ingested_at, article.seq,
+                words_list[first : paragraph_bounds[a + 1]], hashlib.sha256(text).hexdigest(), source, a,
+                {long_list[m] - first: n + m for m in range(long_bounds[a], long_bounds[a + 1])},
+                article.group_id, article.canonical_url))
+        if not sign:
+            return docs, None
+        sigs = minhash.signatures(values, offsets, s.num_perm, s.seed)
+        doc_keys = minhash.band_keys(sigs[:n], *self.doc_bands, salt=DOC)
+        all_paragraph_keys = minhash.band_keys(sigs[n:], *self.paragraph_bands, salt=PARAGRAPH)
+        paragraph_keys = [all_paragraph_keys[long_bounds[a] : long_bounds[a + 1]] for a in range(n)]
+        member = np.array([member_key(d.id) for d in docs], dtype=np.int64)
+        n_shingles = np.diff(offsets[: n + 1]).tolist()
+        documents = [(int(member[a]), d.id, sigs[a].tobytes(), n_shingles[a]) for a, d in enumerate(docs)]
+        # Bucket rows of the whole batch at once, each (key, article) once, sorted by key: B-tree
+        # inserts in key order touch each page once instead of at random.
+        keys = np.concatenate([doc_keys.ravel(), all_paragraph_keys.ravel()])
+        owners = np.concatenate([np.repeat(member, doc_keys.shape[1]),
+                                 np.repeat(member[np.searchsorted(long_bounds[1:], np.arange(len(long)), "right")],
+                                           all_paragraph_keys.shape[1])])
+        pairs = np.unique(np.stack([keys, owners], axis=1), axis=0)
+        buckets = list(zip(pairs[:, 0].tolist(), pairs[:, 1].tolist(), strict=True))
+        return docs, _Signed(doc_keys, paragraph_keys, IndexRows(documents, buckets))
 
     def _known(self, ids: set[str], cache: dict[str, _Doc]) -> None:
         missing = [i for i in ids if i not in cache]
-        for stored in self.store.load_articles(missing):
-            cache[stored.id] = self._prepare(stored)[0]
+        if missing:
+            for doc in self.prepare(self.store.load_articles(missing), sign=False)[0]:
+                cache[doc.id] = doc
+
+    # -- the index ---------------------------------------------------------------------------------
+
+    def ensure_index(self) -> int:
+        """Rebuild the store's index when it was built with other parameters (or by an earlier
+        version); returns how many articles were re-indexed. Runs under the dedup lock."""
+        if self.store.meta(_INDEX_META) == self.index_parameters:
+            return 0
+        placed = self.store.placed_articles()
+        self.store.clear_index()
+        for start in range(0, len(placed), _REINDEX_BATCH):
+            docs, signed = self.prepare(self.store.load_articles(placed[start : start + _REINDEX_BATCH]))
+            assert signed is not None
+            self.store.reindex(signed.rows, [(d.id, d.text_hash) for d in docs])
+        self.store.set_meta(_INDEX_META, self.index_parameters)
+        return len(placed)
 
     # -- one batch -------------------------------------------------------------------------------
 
@@ -109,7 +205,10 @@ class Deduplicator:
         concurrent runs over overlapping inputs take turns, and the later one skips what the earlier
         one already placed."""
         with self.store.dedup_lock():
-            return self._run_locked(ids)
+            reindexed = self.ensure_index()
+            outcome = self._run_locked(ids)
+            outcome.reindexed = reindexed
+            return outcome
 
     def _run_locked(self, ids: list[str]) -> BatchOutcome:
         s = self.settings
@@ -117,45 +216,36 @@ class Deduplicator:
         outcome = BatchOutcome(articles=len(batch))
         if not batch:
             return outcome
-        prepared = [self._prepare(a) for a in batch]
-        arrays = [arr for _, arrs, _ in prepared for arr in arrs]
-        sigs = minhash.signatures(arrays, s.num_perm, s.seed)
-        doc_rows = np.cumsum([0] + [len(arrs) for _, arrs, _ in prepared])[:-1]
-        doc_keys = minhash.band_keys(sigs[doc_rows], *self.doc_bands)
-        para_keys = minhash.band_keys(sigs, *self.paragraph_bands)  # doc rows are skipped when read
-        hashes = [text_hash(a.paragraphs) for a in batch]
+        prepared, signed = self.prepare(batch)
+        assert signed is not None
 
         # Everything earlier runs know about these keys, fetched once for the whole batch.
-        text_owner = self.store.text_hash_owners(hashes)
+        text_owner = self.store.text_hash_owners([d.text_hash for d in prepared])
         url_owner = self.store.canonical_url_owners([a.canonical_url for a in batch if a.canonical_url])
-        doc_members = self.store.band_members(DOC, doc_keys.ravel().tolist())
-        para_members = self.store.band_members(PARAGRAPH, para_keys.ravel().tolist())
+        members = self.store.bucket_members([b for b, _ in signed.rows.buckets])
         cache: dict[str, _Doc] = {}
-        self._known({a for m in (doc_members, para_members) for v in m.values() for a, _ in v}
-                    | set(text_owner.values()) | set(url_owner.values()), cache)
+        self._known({a for m in members.values() for a in m} | set(text_owner.values()) | set(url_owner.values()),
+                    cache)
         group_state = self.store.group_canonicals(sorted({d.group_id for d in cache.values() if d.group_id}))
         self._known({c for c, _ in group_state.values()} - set(cache), cache)
         canonical_key = {gid: cache[c].canonical_key for gid, (c, _) in group_state.items() if c in cache}
 
         decisions: list[dict[str, Any]] = []
-        signature_rows: list[dict[str, Any]] = []
-        band_rows: list[dict[str, Any]] = []
         overlap_rows: list[dict[str, Any]] = []
         changed_groups: dict[str, tuple[str, int]] = {}
 
-        for n, ((doc, _, para_idx), h) in enumerate(zip(prepared, hashes, strict=True)):
-            row = int(doc_rows[n])
-            my_doc_keys = doc_keys[n].tolist()
-            my_para_keys = {i: para_keys[row + 1 + m].tolist() for m, i in enumerate(para_idx)}
+        for n, doc in enumerate(prepared):
+            my_doc_keys = signed.doc_keys[n].tolist()
+            my_paragraph_keys = signed.paragraph_keys[n].ravel().tolist()
 
-            paragraph_hits = self._paragraph_matches(doc, my_para_keys, para_members, cache)
+            paragraph_hits = self._paragraph_matches(doc, my_paragraph_keys, members, cache)
             kind, matched, similarity = "unique", None, None
             # The same text, or a page declaring the same canonical URL (a re-fetched or re-published copy).
-            owner = text_owner.get(h) or (url_owner.get(doc.canonical_url) if doc.canonical_url else None)
+            owner = text_owner.get(doc.text_hash) or (url_owner.get(doc.canonical_url) if doc.canonical_url else None)
             if owner is not None and owner in cache:
                 kind, matched, similarity = "exact", owner, 1.0
             else:
-                candidates = {a for key in my_doc_keys for a, _ in doc_members.get(key, [])} | set(paragraph_hits)
+                candidates = {a for key in my_doc_keys for a in members.get(key, ())} | set(paragraph_hits)
                 best = self._best_near_duplicate(doc, candidates, cache)
                 if best is not None:
                     kind, matched, similarity = "near", best[0], best[1]
@@ -196,24 +286,15 @@ class Deduplicator:
 
             # Register this article so later ones in the batch (and later runs) find it.
             cache[doc.id] = doc
-            text_owner.setdefault(h, doc.id)
+            text_owner.setdefault(doc.text_hash, doc.id)
             if doc.canonical_url:
                 url_owner.setdefault(doc.canonical_url, doc.id)
-            signature_rows.append({"article_id": doc.id, "para_idx": -1, "hashvalues": sigs[row].tobytes(),
-                                   "n_shingles": len(doc.shingles)})
-            for key in my_doc_keys:
-                doc_members.setdefault(key, []).append((doc.id, -1))
-                band_rows.append({"level": DOC, "key": key, "article_id": doc.id, "para_idx": -1})
-            # Paragraphs are indexed by their band keys alone: their signatures are never read again
-            # (candidates are verified on the text), so only the document's is kept.
-            for i in para_idx:
-                for key in my_para_keys[i]:
-                    para_members.setdefault(key, []).append((doc.id, i))
-                    band_rows.append({"level": PARAGRAPH, "key": key, "article_id": doc.id, "para_idx": i})
-            decisions.append({"id": doc.id, "text_hash": h, "group_id": gid, "kind": kind, "matched": matched,
-                              "similarity": similarity})
+            for key in {*my_doc_keys, *my_paragraph_keys}:
+                members.setdefault(key, []).append(doc.id)
+            decisions.append({"id": doc.id, "text_hash": doc.text_hash, "group_id": gid, "kind": kind,
+                              "matched": matched, "similarity": similarity})
 
-        self.store.save_dedup(decisions, signature_rows, band_rows, overlap_rows, changed_groups)
+        self.store.save_dedup(decisions, signed.rows, overlap_rows, changed_groups)
         outcome.top_overlaps.sort(key=lambda t: -t[2])
         return outcome
 
@@ -260,8 +341,8 @@ class Deduplicator:
     def _paragraph_matches(
         self,
         doc: _Doc,
-        my_keys: dict[int, list[int]],
-        members: dict[int, list[tuple[str, int]]],
+        my_keys: list[int],
+        members: dict[int, list[str]],
         cache: dict[str, _Doc],
     ) -> dict[str, list[tuple[int, int, float]]]:
         """Verified paragraph pairs with each article that shares an LSH bucket with one of this
@@ -269,11 +350,10 @@ class Deduplicator:
         paragraph on each side. A bucket shared by very many paragraphs is boilerplate, not evidence."""
         threshold = self.settings.paragraph_similarity
         others: set[str] = set()
-        for keys in my_keys.values():
-            for key in keys:
-                bucket = members.get(key, [])
-                if len(bucket) <= _MAX_BUCKET:
-                    others.update(other_id for other_id, _ in bucket)
+        for key in my_keys:
+            bucket = members.get(key, ())
+            if len(bucket) <= _MAX_BUCKET:
+                others.update(bucket)
         others.discard(doc.id)
         scored: list[tuple[float, str, int, int]] = []
         for other_id in others:

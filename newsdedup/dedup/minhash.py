@@ -1,18 +1,20 @@
-"""Vectorised MinHash: a whole batch of texts (documents and paragraphs) hashed with numpy array
+"""Vectorised MinHash: a whole batch of texts tokenised, shingled and signed with numpy array
 operations, producing exactly the signatures datasketch's `MinHash` (its default `affine32` scheme:
 32-bit values, 4 bytes per permutation) computes for the same shingle hash values, so `LeanMinHash`,
 `MinHashLSH` and datasketch storage all apply.
 
-Tokens are hashed once per distinct token (crc32, stable across processes), word n-grams combine the
-token hashes arithmetically, and the permutations run as one (num_perm x shingles) matrix per
-cache-sized chunk, reduced per text with `np.minimum.reduceat`."""
+No Python object is made per token: the batch's text becomes one byte string (letters lower-cased,
+every other ASCII character a space), token boundaries are where that changes, and each token's hash
+is a polynomial over its bytes read off one prefix sum. Word n-grams combine token hashes
+arithmetically, and the permutations run as one (num_perm x shingles) matrix per cache-sized chunk,
+reduced per text with `np.minimum.reduceat`."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
-import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -23,9 +25,15 @@ _MAX_HASH = np.uint64((1 << 32) - 1)
 _EMPTY = np.uint32((1 << 32) - 1)  # datasketch's value for a MinHash that saw nothing
 _FMIX32 = [np.uint32(c) for c in (16, 0x85EBCA6B, 13, 0xC2B2AE35, 16)]  # MurmurHash3 finalizer
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
-# Every ASCII character but letters and digits separates tokens (as [^\W_]+ does for ASCII text).
-_ASCII_SEPARATORS = str.maketrans({chr(c): " " for c in range(128) if not chr(c).isalnum()})
-_CHUNK_SHINGLES = 4096  # shingles per permutation matrix: 2 MB at 128 permutations, stays in cache
+_SPACE = 32
+# Byte classes after UTF-8 encoding: ASCII letters (lower-cased) and digits are token bytes, every
+# other ASCII byte separates tokens, and bytes of multi-byte characters belong to tokens (text with
+# such characters is tokenised by the Unicode rule first, so only its tokens' bytes are left).
+_BYTE_CLASS = bytes(c + 32 if 65 <= c <= 90 else c if 48 <= c <= 57 or 97 <= c <= 122 or c >= 128 else _SPACE
+                    for c in range(256))
+_POLY = 0x9E3779B97F4A7C15  # odd, so invertible modulo 2**64: a token's hash is read off a prefix sum
+_CHUNK_BYTES = 1 << 18  # text tokenised per array pass: its arrays (2 MB) stay in cache
+_CHUNK_SHINGLES = 8192  # shingles per permutation matrix: 4 MB at 128 permutations
 # Odd 64-bit multipliers for combining token hashes position by position (from splitmix64/xxhash).
 _MIXERS = np.array(
     [0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x85EBCA77C2B2AE63,
@@ -34,31 +42,91 @@ _MIXERS = np.array(
 )
 
 
-def normalise_tokens(text: str) -> list[str]:
-    """Lower-cased word tokens after Unicode compatibility folding: punctuation, quotes, case and
-    spacing differences between copies of a text disappear."""
-    if text.isascii():  # the same tokens as the regex below, by C-level translate and split
-        return text.lower().translate(_ASCII_SEPARATORS).split()
-    return _TOKEN.findall(unicodedata.normalize("NFKC", text).casefold())
+def normalise(text: str) -> str:
+    """The text as its tokens see it: NFKC-folded, case-folded word tokens separated by spaces
+    (`[^\\W_]+`: letters and digits). Punctuation, quotes, case and spacing differences between copies
+    of a text disappear. ASCII text is left as it is: the byte classes do the same for it."""
+    return text if text.isascii() else " ".join(_TOKEN.findall(unicodedata.normalize("NFKC", text).casefold()))
 
 
-_token_hashes: dict[str, int] = {}
+@dataclass(frozen=True)
+class Tokens:
+    """Token hashes of many texts, concatenated: text i's are `hashes[offsets[i]:offsets[i + 1]]`."""
+
+    hashes: np.ndarray  # uint64
+    offsets: np.ndarray  # int64, one more than there are texts
+
+    @property
+    def counts(self) -> np.ndarray:
+        return np.diff(self.offsets)
 
 
-def _token_ids(tokens: Sequence[str]) -> np.ndarray:
-    """crc32 of each token (stable across processes), computed once per distinct token."""
-    cache = _token_hashes
-    if len(cache) > 2_000_000:
-        cache.clear()  # bounded memory on an endless stream of new words
-    found = list(map(cache.get, tokens))
-    if None in found:
-        for n, value in enumerate(found):
-            if value is None:
-                found[n] = cache[tokens[n]] = zlib.crc32(tokens[n].encode("utf-8"))
-    return np.array(found, dtype=np.uint64)
+class _Powers:
+    """POLY**i and its inverse modulo 2**64 for i < n, grown on demand and kept."""
+
+    def __init__(self) -> None:
+        self.up = self.down = np.ones(1, dtype=np.uint64)
+
+    def get(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        if len(self.up) < n:
+            size = max(n, 2 * len(self.up))
+            with np.errstate(over="ignore"):
+                self.up = np.cumprod(np.r_[np.uint64(1), np.full(size - 1, _POLY, dtype=np.uint64)], dtype=np.uint64)
+                inverse = pow(_POLY, -1, 1 << 64)
+                self.down = np.cumprod(np.r_[np.uint64(1), np.full(size - 1, inverse, dtype=np.uint64)],
+                                       dtype=np.uint64)
+        return self.up, self.down
+
+
+_powers = _Powers()
+
+
+def _fmix64(h: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        h ^= h >> np.uint64(33)
+        h *= np.uint64(0xFF51AFD7ED558CCD)
+        h ^= h >> np.uint64(33)
+        h *= np.uint64(0xC4CEB9FE1A85EC53)
+        h ^= h >> np.uint64(33)
+    return h
+
+
+def _hash_chunk(encoded: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """Token hashes of a few texts' UTF-8 bytes, and how many tokens each has."""
+    joined = b" ".join(encoded).translate(_BYTE_CLASS)
+    data = np.frombuffer(joined, dtype=np.uint8)
+    edges = np.flatnonzero(np.diff(data != _SPACE, prepend=False, append=False))
+    starts, ends = edges[0::2], edges[1::2]
+    up, down = _powers.get(len(data) + 1)
+    with np.errstate(over="ignore"):
+        prefix = np.zeros(len(data) + 1, dtype=np.uint64)
+        np.cumsum(data * up[: len(data)], out=prefix[1:])
+        hashes = _fmix64((prefix[ends] - prefix[starts]) * down[starts])
+    text_starts = np.cumsum([0] + [len(e) + 1 for e in encoded])
+    return hashes, np.diff(np.searchsorted(starts, text_starts))
+
+
+def tokenise(texts: Sequence[str]) -> Tokens:
+    """64-bit hashes of the normalised word tokens of every text (stable across processes)."""
+    encoded = [normalise(t).encode("utf-8") for t in texts]
+    hashes: list[np.ndarray] = []
+    counts: list[np.ndarray] = []
+    start = size = 0
+    for end, data in enumerate(encoded):
+        size += len(data) + 1
+        if size >= _CHUNK_BYTES or end == len(encoded) - 1:
+            chunk_hashes, chunk_counts = _hash_chunk(encoded[start : end + 1])
+            hashes.append(chunk_hashes)
+            counts.append(chunk_counts)
+            start, size = end + 1, 0
+    offsets = np.zeros(len(texts) + 1, dtype=np.int64)
+    if counts:
+        np.cumsum(np.concatenate(counts), out=offsets[1:])
+    return Tokens(np.concatenate(hashes) if hashes else np.empty(0, dtype=np.uint64), offsets)
 
 
 def _mix_ngrams(ids: np.ndarray, width: int, count: int) -> np.ndarray:
+    """32-bit hashes of the `count` n-grams of `width` token hashes starting at each position."""
     with np.errstate(over="ignore"):
         combined = np.zeros(count, dtype=np.uint64)
         for pos in range(width):
@@ -69,29 +137,26 @@ def _mix_ngrams(ids: np.ndarray, width: int, count: int) -> np.ndarray:
     return combined & _MAX_HASH
 
 
-def shingle_hashes(tokens: Sequence[str], k: int) -> np.ndarray:
-    """32-bit hashes of the word k-grams of `tokens` (one shingle for texts shorter than k)."""
-    if not tokens:
-        return np.empty(0, dtype=np.uint64)
-    width = min(k, len(tokens))
-    return _mix_ngrams(_token_ids(tokens), width, len(tokens) - width + 1)
-
-
-def shingle_hashes_batch(token_lists: Sequence[Sequence[str]], k: int) -> list[np.ndarray]:
-    """`shingle_hashes` of many texts with one pass of array operations over all their tokens."""
-    lengths = np.fromiter((len(t) for t in token_lists), dtype=np.int64, count=len(token_lists))
-    flat = [t for tokens in token_lists for t in tokens]
-    if not flat:
-        return [np.empty(0, dtype=np.uint64) for _ in token_lists]
-    mixed = _mix_ngrams(np.concatenate([_token_ids(flat), np.zeros(k, dtype=np.uint64)]), k, len(flat))
-    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-    out = []
-    for n, (start, length) in enumerate(zip(starts.tolist(), lengths.tolist(), strict=True)):
-        if length >= k:  # k-grams that start and end inside this text
-            out.append(mixed[start : start + length - k + 1])
-        else:
-            out.append(shingle_hashes(token_lists[n], k))
-    return out
+def shingles(hashes: np.ndarray, starts: np.ndarray, lengths: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Word k-gram hashes of token segments (segment s is `hashes[starts[s]:starts[s] + lengths[s]]`),
+    concatenated: segment s's are `values[offsets[s]:offsets[s + 1]]`. A segment shorter than k
+    tokens has one shingle of all its tokens; an empty one has none."""
+    starts = np.asarray(starts, dtype=np.int64)
+    lengths = np.asarray(lengths, dtype=np.int64)
+    counts = np.where(lengths >= k, lengths - k + 1, np.minimum(lengths, 1))
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    values = np.empty(int(offsets[-1]), dtype=np.uint64)
+    full = lengths >= k
+    if full.any():
+        mixed = _mix_ngrams(np.concatenate([hashes, np.zeros(k, dtype=np.uint64)]), k, len(hashes))
+        full_counts = counts[full]
+        owner = np.repeat(np.flatnonzero(full), full_counts)
+        position = np.arange(len(owner)) - np.repeat(np.cumsum(full_counts) - full_counts, full_counts)
+        values[offsets[:-1][owner] + position] = mixed[starts[owner] + position]
+    for s in np.flatnonzero(~full & (lengths > 0)).tolist():
+        values[offsets[s]] = _mix_ngrams(hashes[starts[s] : starts[s] + lengths[s]], int(lengths[s]), 1)[0]
+    return values, offsets
 
 
 @lru_cache(maxsize=16)
@@ -110,49 +175,53 @@ def _fmix32(hv: np.ndarray) -> np.ndarray:
     return hv ^ (hv >> s3)
 
 
-def signatures(shingles: Sequence[np.ndarray], num_perm: int, seed: int) -> np.ndarray:
-    """MinHash signatures (len(shingles) x num_perm, uint32) for many shingle arrays at once."""
-    out = np.full((len(shingles), num_perm), _EMPTY, dtype=np.uint32)
-    lengths = np.fromiter((len(s) for s in shingles), dtype=np.int64, count=len(shingles))
-    nonempty = np.flatnonzero(lengths)
-    if not len(nonempty):
+def signatures(values: np.ndarray, offsets: np.ndarray, num_perm: int, seed: int) -> np.ndarray:
+    """MinHash signatures (texts x num_perm, uint32) of many shingle sets at once: text i's shingle
+    hashes are `values[offsets[i]:offsets[i + 1]]`."""
+    lengths = np.diff(offsets)
+    out = np.full((len(lengths), num_perm), _EMPTY, dtype=np.uint32)
+    if not len(values):
         return out
     with np.errstate(over="ignore"):
-        values = _fmix32(np.concatenate([shingles[int(i)] for i in nonempty]).astype(np.uint32))
-    owner = np.repeat(nonempty, lengths[nonempty])
+        hashed = _fmix32(values.astype(np.uint32))
+    owner = np.repeat(np.arange(len(lengths)), lengths)
     a, b = (p[:, None] for p in permutations(num_perm, seed))
-    for start in range(0, len(values), _CHUNK_SHINGLES):
+    # (num_perm x shingles) per chunk, in one buffer reused: each permutation's values of a text are
+    # contiguous, so the per-text minimum below runs along memory, and no fresh pages are touched.
+    buffer = np.empty((num_perm, min(_CHUNK_SHINGLES, len(hashed))), dtype=np.uint32)
+    for start in range(0, len(hashed), _CHUNK_SHINGLES):
         who = owner[start : start + _CHUNK_SHINGLES]
-        # (num_perm x shingles): each permutation's values of a text are contiguous, so the per-text
-        # minimum below runs along memory; the chunk stays in cache.
-        with np.errstate(over="ignore"):
-            permuted = values[None, start : start + _CHUNK_SHINGLES] * a
-            permuted += b  # wraps modulo 2**32, as datasketch's affine32 scheme does
+        permuted = buffer[:, : len(who)]
+        np.multiply(hashed[None, start : start + _CHUNK_SHINGLES], a, out=permuted)
+        np.add(permuted, b, out=permuted)  # wraps modulo 2**32, as datasketch's affine32 scheme does
         # Shingles of one text are contiguous: reduce each run, then merge runs cut by the chunk border.
-        starts = np.flatnonzero(np.r_[True, who[1:] != who[:-1]])
-        mins = np.minimum.reduceat(permuted, starts, axis=1)
-        targets = who[starts]
+        runs = np.flatnonzero(np.r_[True, who[1:] != who[:-1]])
+        mins = np.minimum.reduceat(permuted, runs, axis=1)
+        targets = who[runs]
         out[targets] = np.minimum(out[targets], mins.T)
     return out
 
 
 def signatures_of_texts(texts: Sequence[str], k: int, num_perm: int, seed: int) -> np.ndarray:
     """Signatures of whole texts: tokenise, shingle and sign a batch in one go."""
-    return signatures(shingle_hashes_batch([normalise_tokens(t) for t in texts], k), num_perm, seed)
+    tokens = tokenise(texts)
+    values, offsets = shingles(tokens.hashes, tokens.offsets[:-1], tokens.counts, k)
+    return signatures(values, offsets, num_perm, seed)
 
 
 def lean(signature: np.ndarray, seed: int) -> LeanMinHash:
     return LeanMinHash(seed=seed, hashvalues=signature, scheme=SCHEME)
 
 
-def band_keys(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
+def band_keys(sigs: np.ndarray, bands: int, rows: int, salt: int = 0) -> np.ndarray:
     """One signed 64-bit key per (signature, band): rows-wide slices of the signature mixed into one
-    integer, with the band number folded in so keys of different bands never meet."""
+    integer, with the band number and `salt` folded in so keys of different bands (and of different
+    indexes sharing one table) never meet."""
     if sigs.shape[0] == 0:
         return np.empty((0, bands), dtype=np.int64)
     sliced = sigs[:, : bands * rows].reshape(sigs.shape[0], bands, rows).astype(np.uint64)
     with np.errstate(over="ignore"):
-        key = np.arange(1, bands + 1, dtype=np.uint64) * _MIXERS[0]
+        key = (np.arange(1, bands + 1, dtype=np.uint64) + np.uint64(salt << 16)) * _MIXERS[0]
         key = np.broadcast_to(key, (sigs.shape[0], bands)).copy()
         for r in range(rows):
             key = (key ^ sliced[:, :, r]) * _MIXERS[1 + r % (len(_MIXERS) - 1)]

@@ -13,7 +13,6 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
-    SmallInteger,
     String,
     Table,
     Text,
@@ -114,24 +113,36 @@ groups = Table(
     Column("size", Integer, nullable=False),
 )
 
-signatures = Table(
-    "signatures",
+# The persistent dedup index. Each indexed article has one row here, under a 64-bit key derived from its
+# id, with its document MinHash signature; LSH buckets name articles by that key, 8 bytes instead of a
+# 20-character id in every one of its dozens of bucket rows.
+index_documents = Table(
+    "index_documents",
     metadata,
-    Column("article_id", String(20), primary_key=True),
-    Column("para_idx", Integer, primary_key=True),  # -1: the whole document (paragraphs keep band keys only)
+    Column("key", BigInteger, primary_key=True, autoincrement=False),
+    Column("article_id", String(20), nullable=False),
     Column("hashvalues", LargeBinary, nullable=False),  # uint32 MinHash values (datasketch affine32)
     Column("n_shingles", Integer, nullable=False),
     sqlite_with_rowid=False,
 )
 
-lsh_bands = Table(
-    "lsh_bands",
+# LSH buckets of documents and of their long paragraphs (the two kinds' band keys are salted apart):
+# which indexed articles share each bucket. Paragraphs keep band keys only: candidates are verified on
+# their text, so a paragraph's signature is never read again.
+lsh_buckets = Table(
+    "lsh_buckets",
     metadata,
-    Column("level", SmallInteger, primary_key=True),  # 0 document, 1 paragraph
-    Column("key", BigInteger, primary_key=True),
-    Column("article_id", String(20), primary_key=True),
-    Column("para_idx", Integer, primary_key=True),
+    Column("key", BigInteger, primary_key=True, autoincrement=False),
+    Column("member", BigInteger, primary_key=True, autoincrement=False),  # index_documents.key
     sqlite_with_rowid=False,  # the primary key is the table: one B-tree to write and to search
+)
+
+# Facts about the store itself, such as the parameters its dedup index was built with.
+store_meta = Table(
+    "store_meta",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
 )
 
 overlaps = Table(

@@ -24,17 +24,21 @@ from newsdedup.store.schema import (
     articles,
     fetch_state,
     groups,
-    lsh_bands,
+    index_documents,
+    lsh_buckets,
     outlet_lines,
     outlet_pages,
     overlaps,
     quarantine,
     raw_documents,
     raw_sources,
+    store_meta,
 )
 
 _DEDUP_LOCK_KEY = 0x6E65777364656475  # "newsdedu": the advisory lock id of de-duplication
 _IN_CHUNK = 500  # ids per IN (...) clause: well under SQLite's and PostgreSQL's parameter limits
+# Index tables of earlier versions, dropped when the index is rebuilt in its present form.
+_LEGACY_INDEX_TABLES = ("lsh_bands", "signatures")
 
 
 class StoreError(RuntimeError):
@@ -52,6 +56,15 @@ class StoredArticle:
     seq: int
     group_id: str | None
     canonical_url: str | None = None
+
+
+@dataclass
+class IndexRows:
+    """What the dedup index keeps of some articles: one row per article (its key, id, document
+    signature and shingle count) and one per (LSH bucket key, article key)."""
+
+    documents: list[tuple[int, str, bytes, int]]
+    buckets: list[tuple[int, int]]
 
 
 @dataclass(frozen=True)
@@ -128,20 +141,21 @@ class Store:
     def _insert(self, table: Any) -> Any:
         return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
 
-    def _bulk_insert_ignore(self, conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    def _bulk_insert_ignore(
+        self, conn: Connection, table: Any, columns: Sequence[str], rows: list[tuple[Any, ...]]
+    ) -> None:
         """`_insert_ignore` for hundreds of thousands of plain rows (index entries): one prepared
         statement handed to the driver's executemany, without SQLAlchemy's per-row processing."""
         if not rows:
             return
-        names = list(rows[0])
         marker = _placeholder(conn)
-        columns = ", ".join(f'"{name}"' for name in names)
-        values = ", ".join([marker] * len(names))
+        names = ", ".join(f'"{name}"' for name in columns)
+        values = ", ".join([marker] * len(columns))
         if self.dialect == "postgresql":
-            sql = f'INSERT INTO "{table.name}" ({columns}) VALUES ({values}) ON CONFLICT DO NOTHING'
+            sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({values}) ON CONFLICT DO NOTHING'
         else:
-            sql = f'INSERT OR IGNORE INTO "{table.name}" ({columns}) VALUES ({values})'
-        conn.exec_driver_sql(sql, [tuple(row[name] for name in names) for row in rows])
+            sql = f'INSERT OR IGNORE INTO "{table.name}" ({names}) VALUES ({values})'
+        conn.exec_driver_sql(sql, rows)
 
     def _insert_ignore(self, conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
         if rows:
@@ -353,18 +367,18 @@ class Store:
                     owners.setdefault(value, article)
         return owners
 
-    def band_members(self, level: int, keys: Sequence[int]) -> dict[int, list[tuple[str, int]]]:
-        """Who is in each LSH bucket. Hundreds of thousands of keys per batch: plain driver SQL with
-        fixed-size chunks, so the database prepares each statement shape once."""
-        members: dict[int, list[tuple[str, int]]] = {}
+    def bucket_members(self, keys: Sequence[int]) -> dict[int, list[str]]:
+        """The articles in each LSH bucket. Hundreds of thousands of keys per batch: plain driver SQL
+        with fixed-size chunks, so the database prepares each statement shape once."""
+        members: dict[int, list[str]] = {}
         wanted = sorted(set(keys))
         with self.engine.connect() as conn:
             marker = _placeholder(conn)
             for chunk in _chunks(wanted):
-                sql = (f'SELECT "key", article_id, para_idx FROM lsh_bands WHERE level = {marker} '
-                       f'AND "key" IN ({", ".join([marker] * len(chunk))})')
-                for key, article, para in conn.exec_driver_sql(sql, (level, *chunk)):
-                    members.setdefault(key, []).append((article, para))
+                sql = ('SELECT b."key", d.article_id FROM lsh_buckets b JOIN index_documents d ON d."key" = b.member '
+                       f'WHERE b."key" IN ({", ".join([marker] * len(chunk))})')
+                for key, article in conn.exec_driver_sql(sql, tuple(chunk)).fetchall():
+                    members.setdefault(key, []).append(article)
         return members
 
     def group_canonicals(self, group_ids: Sequence[str]) -> dict[str, tuple[str, int]]:
@@ -375,29 +389,68 @@ class Store:
                     out[r.id] = (r.canonical_id, r.size)
         return out
 
+    def _save_index(self, conn: Connection, index: IndexRows) -> None:
+        self._bulk_insert_ignore(conn, index_documents, ("key", "article_id", "hashvalues", "n_shingles"),
+                                 index.documents)
+        self._bulk_insert_ignore(conn, lsh_buckets, ("key", "member"), index.buckets)
+
     def save_dedup(
         self,
         decisions: list[dict[str, Any]],
-        signature_rows: list[dict[str, Any]],
-        band_rows: list[dict[str, Any]],
+        index: IndexRows,
         overlap_rows: list[dict[str, Any]],
         group_rows: dict[str, tuple[str, int]],
     ) -> None:
         """Write one batch's results in one transaction: a crash leaves the batch pending, never half-done."""
         with self.engine.begin() as conn:
-            self._bulk_insert_ignore(conn, schema.signatures, signature_rows)
-            self._bulk_insert_ignore(conn, lsh_bands, band_rows)
+            self._save_index(conn, index)
             self._insert_ignore(conn, overlaps, overlap_rows)
-            for gid, (canonical, size) in group_rows.items():
-                stmt = self._insert(groups).values(id=gid, canonical_id=canonical, size=size)
-                conn.execute(stmt.on_conflict_do_update(index_elements=[groups.c.id],
-                                                        set_={"canonical_id": canonical, "size": size}))
+            if group_rows:  # one executemany: the same upsert on SQLite and PostgreSQL
+                marker = _placeholder(conn)
+                conn.exec_driver_sql(
+                    f"INSERT INTO groups (id, canonical_id, size) VALUES ({marker}, {marker}, {marker}) "
+                    "ON CONFLICT (id) DO UPDATE SET canonical_id = excluded.canonical_id, size = excluded.size",
+                    [(gid, canonical, size) for gid, (canonical, size) in group_rows.items()])
             if decisions:  # one executemany for the whole batch
                 conn.execute(update(articles).where(articles.c.id == bindparam("b_id")).values(
                     text_hash=bindparam("b_text_hash"), group_id=bindparam("b_group_id"),
                     duplicate_kind=bindparam("b_kind"), matched_id=bindparam("b_matched"),
                     similarity=bindparam("b_similarity")),
                     [{f"b_{k}": v for k, v in d.items()} for d in decisions])
+
+    # -- the dedup index as a whole ---------------------------------------------------------------
+
+    def meta(self, name: str) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.execute(select(store_meta.c.value).where(store_meta.c.name == name)).scalar_one_or_none()
+
+    def set_meta(self, name: str, value: str) -> None:
+        stmt = self._insert(store_meta).values(name=name, value=value)
+        with self.engine.begin() as conn:
+            conn.execute(stmt.on_conflict_do_update(index_elements=[store_meta.c.name], set_={"value": value}))
+
+    def placed_articles(self) -> list[str]:
+        """Articles already de-duplicated, in arrival order: what the dedup index covers."""
+        q = select(articles.c.id).where(articles.c.group_id.is_not(None)).order_by(articles.c.seq)
+        with self.engine.connect() as conn:
+            return list(conn.execute(q).scalars())
+
+    def clear_index(self) -> None:
+        """Empty the dedup index (and drop index tables of earlier versions) before it is rebuilt."""
+        with self.engine.begin() as conn:
+            for legacy in _LEGACY_INDEX_TABLES:
+                conn.execute(text(f'DROP TABLE IF EXISTS "{legacy}"'))
+            conn.execute(lsh_buckets.delete())
+            conn.execute(index_documents.delete())
+
+    def reindex(self, index: IndexRows, text_hashes: list[tuple[str, str]]) -> None:
+        """Add rebuilt index rows for some articles, with their (article id, text hash)."""
+        with self.engine.begin() as conn:
+            self._save_index(conn, index)
+            if text_hashes:
+                conn.execute(update(articles).where(articles.c.id == bindparam("b_id"))
+                             .values(text_hash=bindparam("b_text_hash")),
+                             [{"b_id": i, "b_text_hash": h} for i, h in text_hashes])
 
     @contextlib.contextmanager
     def dedup_lock(self) -> Iterator[None]:
