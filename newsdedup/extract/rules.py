@@ -110,8 +110,10 @@ FUNCTION_WORDS = _STOP_SETS["en"] | {
 }
 
 
-def words(line: str) -> list[str]:
-    return WORD.findall(line)
+@lru_cache(maxsize=1 << 16)
+def words(line: str) -> tuple[str, ...]:
+    """The words of a line (cached: a line's shape is judged by several rules, each asking for them)."""
+    return tuple(WORD.findall(line))
 
 
 @lru_cache(maxsize=1 << 16)
@@ -160,7 +162,7 @@ def is_date_line(line: str) -> bool:
 
 def detect_language(text: str) -> str | None:
     """The language whose stopwords make up most of the text (at least 8 % of its words)."""
-    tokens = Counter(words(text[:20000].lower()))
+    tokens = Counter(WORD.findall(text[:20000].lower()))  # the whole text: not worth a cache entry
     if tokens.total() < 20:
         return None
     # Each word counted once, then looked up per language: not every token against every list.
