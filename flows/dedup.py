@@ -40,6 +40,9 @@ def dedup(
     progress = ProgressArtifact("dedup: articles compared")
     for number, ids in enumerate(batches(pending, batch_size), start=1):
         outcome = dedup_articles(ids, store_url, thresholds)
+        if outcome.reindexed:
+            logger.info("dedup index rebuilt for %d articles first (it was built with other parameters)",
+                        outcome.reindexed)
         total.merge(outcome)
         progress.update(total.articles, len(pending))
         logger.info("dedup batch %d: %d articles, %d exact, %d near, %d overlap links",

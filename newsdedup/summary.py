@@ -68,6 +68,8 @@ def format_summary(summary: dict[str, Any]) -> str:
         ("exact duplicates", dedup["exact"]),
         ("near duplicates", dedup["near"]),
         ("overlapping pairs", dedup["overlaps"]),
+        *([("dedup index rebuilt (new index parameters)", f"{dedup['reindexed']} articles")]
+          if dedup.get("reindexed") else []),
         ("quarantined this run", arrival["quarantined"] + extract["quarantined"]),
         ("store: articles / groups", f"{store['articles']} / {store['groups']}"),
         ("store: overlap links", store["overlap_links"]),

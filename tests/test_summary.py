@@ -37,3 +37,9 @@ def test_summary_lists_counts_and_escapes_every_special_character() -> None:
     assert re.search(r"records written\s+2", markdown) and re.search(r"overlapping pairs\s+1", markdown)
     assert "| Plain title (a1) | b2 | 3 |" in markdown
     assert md_escape("line\nbreak & <b>") == "line break \\& \\<b\\>"
+
+
+def test_summary_says_when_a_run_rebuilt_the_dedup_index() -> None:
+    assert "index rebuilt" not in summary_markdown(SUMMARY, {})
+    rebuilt = {**SUMMARY, "dedup": {**SUMMARY["dedup"], "reindexed": 1200}}
+    assert re.search(r"dedup index rebuilt \(new index parameters\)\s+1200 articles", summary_markdown(rebuilt, {}))
