@@ -3,6 +3,7 @@ the run checked in the Prefect UI with a real headless Chromium (Debian's, drive
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +23,8 @@ from prefect_processes import (
 pytestmark = pytest.mark.ui
 
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOT = ROOT / "docs" / "ui-run-summary.png"
+# The README's screenshot is refreshed only when asked for, so `make test` leaves the checkout clean.
+DOCS_SCREENSHOT = ROOT / "docs" / "ui-run-summary.png"
 
 
 @pytest.fixture(scope="module")
@@ -77,8 +79,8 @@ def test_triggered_run_and_its_summary_show_in_the_ui(served: tuple[str, dict[st
             page.wait_for_url(re.compile(r".*/artifacts/artifact/.*"), timeout=60_000)
             page.get_by_text("records written").first.wait_for(timeout=60_000)
             text = page.inner_text("body")
-            SCREENSHOT.parent.mkdir(exist_ok=True)
-            page.screenshot(path=str(SCREENSHOT), full_page=True)
+            screenshot = DOCS_SCREENSHOT if os.environ.get("NEWSDEDUP_UPDATE_SCREENSHOT") else tmp_path / "ui.png"
+            page.screenshot(path=str(screenshot), full_page=True)
         finally:
             browser.close()
     # Six files: five seeds and one copy of seed 003, which the run found as an exact duplicate.
