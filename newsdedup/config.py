@@ -87,6 +87,9 @@ class Settings:
     raw_dir: Path = Path("raw")
     batch_size: int = 1000
     max_file_bytes: int = 20 * 1024 * 1024  # larger inputs are quarantined, not read into memory
+    # Processes classifying pages during extraction: 0 means one per CPU core, 1 keeps it in-process
+    # (as under a Dask task runner, where the cluster's workers are the parallelism).
+    extract_workers: int = 0
     extraction: ExtractionSettings = field(default_factory=ExtractionSettings)
     dedup: DedupSettings = field(default_factory=DedupSettings)
     fetch: FetchSettings = field(default_factory=FetchSettings)
@@ -135,7 +138,7 @@ def _field_types(klass: type) -> dict[str, Any]:
     return {f.name: casts[str(f.type)] for f in dataclasses.fields(klass) if str(f.type) in casts}
 
 
-_TOP_FIELDS = {"store_url", "raw_dir", "batch_size", "max_file_bytes"}
+_TOP_FIELDS = {"store_url", "raw_dir", "batch_size", "max_file_bytes", "extract_workers"}
 _DEDUP_FIELDS = {f.name for f in dataclasses.fields(DedupSettings)}
 _EXTRACTION_FIELDS = {f.name for f in dataclasses.fields(ExtractionSettings)}
 _FETCH_FIELDS = {f.name for f in dataclasses.fields(FetchSettings)}

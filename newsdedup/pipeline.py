@@ -16,11 +16,12 @@ from newsdedup.extract import (
     EXTRACTOR_VERSION,
     Page,
     count_lines,
-    extract_page,
+    extract_job,
     outlet_of,
     read_page,
     recurring_lines,
 )
+from newsdedup.parallel import map_in_processes, worker_count
 from newsdedup.sources.files import read_files
 from newsdedup.store import Store
 
@@ -86,9 +87,10 @@ def extract_batch(store: Store, hashes: list[str], settings: Settings) -> Extrac
     # Lines recurring across an outlet's pages, in this batch and in its history, are its furniture.
     counts = count_lines(pages)
     learned = recurring_lines(counts, store.line_history(counts))
+    # Classifying pages is pure and per page: spread over worker processes, results in page order.
+    jobs = [(page, settings.extraction, learned.get(outlet_of(page.raw.source), frozenset())) for page in pages]
     produced: list[Article] = []
-    for page in pages:
-        item = extract_page(page, settings.extraction, learned.get(outlet_of(page.raw.source), frozenset()))
+    for item in map_in_processes(extract_job, jobs, worker_count(settings.extract_workers)):
         (failed if isinstance(item, Quarantined) else produced).append(item)  # type: ignore[arg-type]
     store.add_articles(produced, {r.sha256: r.seen_at for r in raws})
     store.add_line_counts(counts)

@@ -292,7 +292,7 @@ def test_nothing_fetched_is_lost_when_a_later_step_fails(newsroom: LocalServer, 
 
     def broken(*args: object) -> object:
         raise RuntimeError("extractor crashed")
-    monkeypatch.setattr(pipeline_module, "extract_page", broken)
+    monkeypatch.setattr(pipeline_module, "extract_job", broken)
     with pytest.raises(RuntimeError):
         extract_batch(store, pending_extraction(store), Settings())
     assert len(pending_extraction(store)) == 2  # both pages kept, still waiting for extraction

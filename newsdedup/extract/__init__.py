@@ -118,6 +118,11 @@ def extract_page(
     )
 
 
+def extract_job(job: tuple[Page, ExtractionSettings, frozenset[int]]) -> Article | Quarantined:
+    """`extract_page` with its arguments in one tuple: the unit of work a worker process runs."""
+    return extract_page(*job)
+
+
 def canonical_url(declared: str | None, page_url: str) -> str | None:
     """The page's canonical URL made absolute against its own URL; None unless it is http(s)."""
     if not declared:
