@@ -99,3 +99,32 @@ def test_html_metadata_and_body() -> None:
     text = " ".join(article.paragraphs)
     for furniture in ("Home", "Share on Facebook", "Waves hit the pier", "Other storm story", "Log in", "Copyright"):
         assert furniture not in text
+
+
+def _extract_text(text: str) -> Article:
+    article = extract(RawDocument.from_bytes("outlet/page.txt", text.encode("utf-8"), datetime.now(UTC)))
+    assert isinstance(article, Article), article
+    return article
+
+
+def test_a_table_interrupted_by_page_prompts_stays_with_the_article() -> None:
+    prose = ("The final standings after thirty-six races left the champion only five points clear of his "
+             "team-mate, the closest finish the series has seen in more than a decade.")
+    page = "\n\n".join([
+        "Standings settle a close season",
+        "Posted: Fri 6:45 PM, Feb 16, 2018",
+        "Updated: Sat 8:31 PM, Feb 17, 2018",
+        prose,
+        "READ MORE: Another story about something else entirely — report",
+        "1 Kyle Busch 5040 5 1 17 27",
+        "Also on example.com Two other headlines for a different story — report",
+        "2 Martin Truex Jr. 5035 7 0 15 24",
+        "The team said it would keep both drivers for next season, its principal told reporters on Sunday.",
+    ])
+    article = _extract_text(page)
+    assert "1 Kyle Busch 5040 5 1 17 27" in article.paragraphs
+    assert "2 Martin Truex Jr. 5035 7 0 15 24" in article.paragraphs
+    assert not any(p.startswith(("READ MORE", "Also on")) for p in article.paragraphs)
+    # Date lines are full of figures too, but they are the page's metadata, not rows of a table.
+    assert not any(p.startswith(("Posted", "Updated")) for p in article.paragraphs)
+    assert article.published == "2018-02-16"

@@ -158,12 +158,12 @@ def classify(lines: list[Line], settings: ExtractionSettings, hints: PageHints |
             labels[k] = "body"
 
     # A table of figures next to the article's text (standings, results, prices) is part of it.
-    tables = _data_tables(lines)
-    in_table = {k for run in tables for k in run}
+    tables = _data_tables(lines, labels)
+    in_table = {k for rows in tables for k in rows}
     prose_at = [k for k, label in enumerate(labels) if label == "body"]
-    for run in tables:
-        if any(run.start - 3 <= k < run.stop + 3 for k in prose_at):
-            for j in run:
+    for rows in tables:
+        if any(rows[0] - 3 <= k <= rows[-1] + 3 for k in prose_at):
+            for j in rows:
                 if fingerprint(lines[j].text) not in hints.recurring:
                     labels[j] = "body"
 
@@ -277,18 +277,21 @@ def _drop_teasers(
     end_block()
 
 
-def _data_tables(lines: list[Line], min_rows: int = 3) -> list[range]:
-    """Runs of at least `min_rows` consecutive rows of figures (results, standings, prices)."""
-    runs: list[range] = []
-    start = None
+def _data_tables(lines: list[Line], labels: list[str], min_rows: int = 2) -> list[list[int]]:
+    """Rows of figures (results, standings, prices), at least `min_rows` to a table. A table's rows
+    stay one table across lines already judged furniture: pages insert prompts and teasers anywhere."""
+    tables: list[list[int]] = []
+    rows: list[int] = []
     for k, ln in enumerate([*lines, Line("")]):  # a blank sentinel closes a run at the end
-        if rules.is_data_row(ln.text):
-            start = k if start is None else start
-        elif start is not None:
-            if k - start >= min_rows:
-                runs.append(range(start, k))
-            start = None
-    return runs
+        if rules.is_data_row(ln.text) and labels[k] != "meta":  # a dateline is no table row
+            rows.append(k)
+        elif k < len(lines) and labels[k] == "drop" and rows:
+            continue
+        elif rows:
+            if len(rows) >= min_rows:
+                tables.append(rows)
+            rows = []
+    return tables
 
 
 def _is_teaser_pair(headline: str, snippet: str) -> bool:
