@@ -18,7 +18,7 @@ from flows.extract import extract
 from flows.ingest import ingest
 from newsdedup.config import DEFAULT_STORE_URL
 from newsdedup.store.read import recent_quarantine, stats, titles
-from newsdedup.summary import format_summary, md_escape, summary_markdown
+from newsdedup.summary import md_escape, summary_line, summary_markdown
 
 
 @flow(name="pipeline", description="Ingest the files of raw/, extract clean articles, de-duplicate them.")
@@ -81,7 +81,8 @@ def process_and_report(
         "seconds": {k: round(v, 3) for k, v in timings.items()},
     }
     store.finish_run(run_id, summary)
-    logger.info("\n%s", format_summary(summary))
+    # One line for the log: the table itself is the run-summary artifact (and what the CLI prints).
+    logger.info("run done: %s; see the run-summary artifact", summary_line(summary))
     pairs = summary["dedup"]["top_overlaps"][:10]
     publish(summary, titles(store, [i for a, b, _ in pairs for i in (a, b)]),
             recent_quarantine(store, since_run=run_id))

@@ -54,9 +54,21 @@ def _arrival_rows(summary: dict[str, Any]) -> list[tuple[str, Any]]:
     ]
 
 
+def quarantined_this_run(summary: dict[str, Any]) -> int:
+    arrival = summary.get("fetch") or summary["ingest"]
+    return int(arrival["quarantined"] + summary["extract"]["quarantined"])
+
+
+def summary_line(summary: dict[str, Any]) -> str:
+    """The run in one line, for logs (the table is the run-summary artifact)."""
+    extract, dedup = summary["extract"], summary["dedup"]
+    return (f"{extract['articles']} records written, {dedup['unique']} new stories, {dedup['exact']} exact and "
+            f"{dedup['near']} near duplicates, {dedup['overlaps']} overlapping pairs, "
+            f"{quarantined_this_run(summary)} quarantined")
+
+
 def format_summary(summary: dict[str, Any]) -> str:
     extract, dedup, store = summary["extract"], summary["dedup"], summary["store"]
-    arrival = summary.get("fetch") or summary["ingest"]
     seconds = summary.get("seconds", {})
     total = sum(seconds.values())
     rows = [
@@ -70,7 +82,7 @@ def format_summary(summary: dict[str, Any]) -> str:
         ("overlapping pairs", dedup["overlaps"]),
         *([("dedup index rebuilt (new index parameters)", f"{dedup['reindexed']} articles")]
           if dedup.get("reindexed") else []),
-        ("quarantined this run", arrival["quarantined"] + extract["quarantined"]),
+        ("quarantined this run", quarantined_this_run(summary)),
         ("store: articles / groups", f"{store['articles']} / {store['groups']}"),
         ("store: overlap links", store["overlap_links"]),
         ("store: quarantined", store["quarantined"]),

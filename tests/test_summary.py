@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from newsdedup.summary import md_escape, summary_markdown
+from newsdedup.summary import md_escape, summary_line, summary_markdown
 
 SUMMARY = {
     "ingest": {"seen": 2, "new": 2, "new_versions": 0, "unchanged": 0, "quarantined": 0},
@@ -43,3 +43,8 @@ def test_summary_says_when_a_run_rebuilt_the_dedup_index() -> None:
     assert "index rebuilt" not in summary_markdown(SUMMARY, {})
     rebuilt = {**SUMMARY, "dedup": {**SUMMARY["dedup"], "reindexed": 1200}}
     assert re.search(r"dedup index rebuilt \(new index parameters\)\s+1200 articles", summary_markdown(rebuilt, {}))
+
+
+def test_one_line_summary_for_logs() -> None:
+    assert summary_line(SUMMARY) == ("2 records written, 2 new stories, 0 exact and 0 near duplicates, "
+                                     "1 overlapping pairs, 0 quarantined")
