@@ -3,7 +3,10 @@ and kept, so a run pays its start-up (~0.2 s: the workers import only the extrac
 
 Results come back in input order, so a parallel run produces exactly what a sequential one does.
 Small inputs stay in-process (a pool costs more than it saves there), and a pool that breaks (a
-worker killed by the OS, say) is replaced, its batch finished in-process: never a lost batch."""
+worker killed by the OS, say) is replaced, its batch finished in-process: never a lost batch.
+
+Workers are spawned, so they import the main module: a script that calls this at top level needs
+Python's usual `if __name__ == "__main__":` guard (the CLI, the flows and the benchmarks have it)."""
 
 from __future__ import annotations
 
