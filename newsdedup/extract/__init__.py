@@ -44,6 +44,9 @@ class Page:
     lines: list[Line]
     hints: PageHints
     damaged: bool  # the bytes had invalid sequences, replaced
+    # Fingerprints of its short lines: what cross-page learning counts. Long prose is never counted,
+    # so an article paragraph quoted on a few pages is never learned as furniture.
+    fingerprints: frozenset[int] = frozenset()
 
 
 def read_page(raw: RawDocument) -> Page | Quarantined:
@@ -59,18 +62,17 @@ def read_page(raw: RawDocument) -> Page | Quarantined:
             lines, hints = lines_from_text(decoded.text), PageHints()
     except Exception as exc:  # a parser bug must cost one page, never the batch
         return Quarantined(raw.source, "extract", "parse_error", f"{type(exc).__name__}: {exc}", raw.sha256)
-    return Page(raw, lines, hints, decoded.damaged)
+    short = frozenset(fingerprint(ln.text) for ln in lines if len(rules.words(ln.text)) < 20)
+    return Page(raw, lines, hints, decoded.damaged, short)
 
 
 def count_lines(pages: Iterable[Page]) -> LineCounts:
-    """Per outlet, on how many of these pages each short line appears. Long prose is never counted,
-    so an article paragraph quoted on a few pages is never learned as furniture."""
+    """Per outlet, on how many of these pages each short line appears."""
     counts = LineCounts()
     for page in pages:
         outlet = outlet_of(page.raw.source)
         counts.pages[outlet] += 1
-        counts.lines.setdefault(outlet, Counter()).update(
-            {fingerprint(ln.text) for ln in page.lines if len(rules.words(ln.text)) < 20})
+        counts.lines.setdefault(outlet, Counter()).update(page.fingerprints)
     return counts
 
 

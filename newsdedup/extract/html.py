@@ -15,7 +15,7 @@ from typing import Any
 from bs4 import BeautifulSoup, Comment, NavigableString, PageElement, Tag
 
 from newsdedup.extract import rules
-from newsdedup.extract.lines import Line, PageHints
+from newsdedup.extract.lines import Line, PageHints, fold_spaces
 
 _DROP_TAGS = [
     "script", "style", "noscript", "template", "svg", "iframe", "object", "canvas", "button",
@@ -36,7 +36,6 @@ _BLOCK_TAGS = _PARAGRAPH_TAGS | {
     "div", "section", "article", "main", "header", "ul", "ol", "li", "tr", "dl", "dt", "dd",
     "address", "br", "hr", "body", "html",
 }
-_SPACE = re.compile(r"\s+")
 
 
 def parse_html(markup: str) -> tuple[list[Line], PageHints]:
@@ -110,7 +109,7 @@ def _flatten(root: Tag) -> list[Line]:
 
     def flush(blank: bool) -> None:
         nonlocal list_item
-        text = _SPACE.sub(" ", "".join(current)).strip()
+        text = fold_spaces("".join(current))
         current.clear()
         if text:
             lines.append(Line(text, blank_after=blank, list_item=list_item))
@@ -150,7 +149,7 @@ def _metadata(soup: BeautifulSoup) -> PageHints:
         for attribute in ("property", "name", "itemprop"):
             key = tag.get(attribute)
             if key:
-                metas.setdefault(str(key), _SPACE.sub(" ", str(content)).strip())
+                metas.setdefault(str(key), fold_spaces(str(content)))
 
     def meta(*names: str) -> str | None:
         return next((metas[name] for name in names if metas.get(name)), None)
@@ -159,12 +158,12 @@ def _metadata(soup: BeautifulSoup) -> PageHints:
     title = meta("og:title", "twitter:title") or _str(ld.get("headline"))
     h1 = soup.find("h1")
     if isinstance(h1, Tag):
-        h1_text = _SPACE.sub(" ", h1.get_text(" ", strip=True))
+        h1_text = fold_spaces(h1.get_text(" ", strip=True))
         # The visible headline is the one the page shows; og:title often carries a site suffix.
         if h1_text and (not title or rules.content_words(h1_text) & rules.content_words(title)):
             title = h1_text
     if not title and soup.title and soup.title.string:
-        title = rules.SITE_SUFFIX.sub("", _SPACE.sub(" ", soup.title.string).strip())
+        title = rules.SITE_SUFFIX.sub("", fold_spaces(soup.title.string))
     date_text = (
         meta("article:published_time", "datePublished", "date", "pubdate", "publishdate", "dc.date")
         or _str(ld.get("datePublished"))

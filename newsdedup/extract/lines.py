@@ -52,12 +52,15 @@ class PageText:
     labels: list[str] = field(default_factory=list)  # per input line: body/title/meta/drop/blank
 
 
-_SPACE = re.compile(r"\s+")
+def fold_spaces(text: str) -> str:
+    """Runs of white space as one space, none at the ends (`str.split` knows the same white space as
+    the regex `\\s`, every Unicode space included, and is several times faster on every line)."""
+    return " ".join(text.split())
 
 
 def normalise_line(text: str) -> str:
     """The form in which lines are compared across pages."""
-    return _SPACE.sub(" ", text).strip().lower()
+    return fold_spaces(text).lower()
 
 
 def fingerprint(text: str) -> int:
@@ -72,7 +75,7 @@ def lines_from_text(text: str) -> list[Line]:
     raw = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     out: list[Line] = []
     for k, row in enumerate(raw):
-        stripped = _SPACE.sub(" ", row.replace("\u00a0", " ")).strip()
+        stripped = fold_spaces(row)
         if not stripped:
             continue
         nxt = raw[k + 1] if k + 1 < len(raw) else ""
