@@ -20,7 +20,7 @@ import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 import numpy as np
@@ -101,6 +101,13 @@ class BatchOutcome:
         self.top_overlaps = sorted(self.top_overlaps + other.top_overlaps, key=lambda t: -t[2])[:keep_top]
 
 
+@lru_cache(maxsize=16)
+def _doc_banding(threshold: float, num_perm: int) -> tuple[int, int]:
+    """datasketch's optimal (bands, rows) for the threshold (a numerical integration: computed once)."""
+    bands, rows = _optimal_param(threshold, num_perm, 0.5, 0.5)
+    return int(bands), int(rows)
+
+
 def member_key(article_id: str) -> int:
     """The signed 64-bit key that names an article in the LSH buckets."""
     return int.from_bytes(hashlib.blake2b(article_id.encode(), digest_size=8).digest(), "big", signed=True)
@@ -121,8 +128,7 @@ class Deduplicator:
         self.store = store
         self.settings = settings or DedupSettings()
         s = self.settings
-        bands, rows = _optimal_param(s.doc_threshold, s.num_perm, 0.5, 0.5)
-        self.doc_bands: tuple[int, int] = (int(bands), int(rows))
+        self.doc_bands = _doc_banding(s.doc_threshold, s.num_perm)
         self.paragraph_bands: tuple[int, int] = (s.paragraph_bands, s.paragraph_rows)
         self.index_parameters = (f"format={INDEX_FORMAT} k={s.shingle_size} perm={s.num_perm} seed={s.seed} "
                                  f"doc={self.doc_bands[0]}x{self.doc_bands[1]} "
@@ -172,8 +178,10 @@ class Deduplicator:
         owners = np.concatenate([np.repeat(member, doc_keys.shape[1]),
                                  np.repeat(member[np.searchsorted(long_bounds[1:], np.arange(len(long)), "right")],
                                            all_paragraph_keys.shape[1])])
-        pairs = np.unique(np.stack([keys, owners], axis=1), axis=0)
-        buckets = list(zip(pairs[:, 0].tolist(), pairs[:, 1].tolist(), strict=True))
+        order = np.lexsort((owners, keys))
+        keys, owners = keys[order], owners[order]
+        first = np.r_[True, (keys[1:] != keys[:-1]) | (owners[1:] != owners[:-1])]
+        buckets = list(zip(keys[first].tolist(), owners[first].tolist(), strict=True))
         return docs, _Signed(doc_keys, paragraph_keys, IndexRows(documents, buckets))
 
     def _known(self, ids: set[str], cache: dict[str, _Doc]) -> None:
