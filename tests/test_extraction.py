@@ -128,3 +128,17 @@ def test_a_table_interrupted_by_page_prompts_stays_with_the_article() -> None:
     # Date lines are full of figures too, but they are the page's metadata, not rows of a table.
     assert not any(p.startswith(("Posted", "Updated")) for p in article.paragraphs)
     assert article.published == "2018-02-16"
+
+
+def test_a_table_flattened_one_cell_a_line_is_one_paragraph_of_the_article() -> None:
+    prose = ("Prices of the main staples rose again in March, the statistics office said on Tuesday, with fuel "
+             "and bread leading the increase for a third month in a row.")
+    cells = ["Item", "February", "March", "Bread", "1.20", "1.32", "Fuel", "1.71", "1.85", "Rice", "0.95", "0.97"]
+    menu = ["Home", "World", "Business", "Sport", "Culture", "Travel", "Opinion", "Weather", "Video"]
+    pager = ["Previous", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "Next"]  # 83 % figures, counting up
+    page = ("\n".join(menu) + "\n\nStaples cost more again\n\n" + prose + "\n\n" + "\n".join(cells) + "\n\n"
+            + "The office expects prices to ease in the summer, when the new harvest reaches the markets.\n\n"
+            + "\n".join(pager) + "\n")
+    article = _extract_text(page)
+    assert " ".join(cells) in article.paragraphs
+    assert not any(word in " ".join(article.paragraphs) for word in ("Weather", "Next"))

@@ -17,6 +17,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import pairwise
 
 from newsdedup.config import ExtractionSettings
 from newsdedup.extract import rules
@@ -161,7 +162,8 @@ def classify(lines: list[Line], settings: ExtractionSettings, hints: PageHints |
             labels[k] = "body"
 
     # A table of figures next to the article's text (standings, results, prices) is part of it.
-    tables = _data_tables(lines, labels)
+    cell_tables = _cell_tables(lines)
+    tables = _data_tables(lines, labels) + cell_tables
     in_table = {k for rows in tables for k in rows}
     prose_at = [k for k, label in enumerate(labels) if label == "body"]
     for rows in tables:
@@ -214,7 +216,11 @@ def classify(lines: list[Line], settings: ExtractionSettings, hints: PageHints |
         else:
             labels[k] = "drop"
 
-    paragraphs = [lines[k].text for k in range(n) if labels[k] == "body"]
+    # A table flattened one cell a line is one paragraph, its cells in reading order.
+    table_at = {rows[0]: rows for rows in cell_tables if all(labels[k] == "body" for k in rows)}
+    in_cell_table = {k for rows in table_at.values() for k in rows[1:]}
+    paragraphs = [" ".join(lines[j].text for j in table_at[k]) if k in table_at else lines[k].text
+                  for k in range(n) if labels[k] == "body" and k not in in_cell_table]
     removed = sum(label == "drop" for label in labels)
     body_words = sum(counts[k] for k in range(n) if labels[k] == "body")
     confidence = _confidence(body_words, len(body_at), title is not None, settings)
@@ -295,6 +301,39 @@ def _data_tables(lines: list[Line], labels: list[str], min_rows: int = 2) -> lis
                 tables.append(rows)
             rows = []
     return tables
+
+
+def _cell_tables(lines: list[Line], min_cells: int = 8) -> list[list[int]]:
+    """Tables flattened one cell a line: runs of at least `min_cells` short lines with no blank line
+    between them, at least 30 % of them bare figures (standings, results, prices). Navigation menus
+    have no figures; a pager or a calendar ("1 2 3 … Next") counts up one by one, a table's columns
+    interleave."""
+    tables: list[list[int]] = []
+    run: list[int] = []
+
+    def close() -> None:
+        figures = [lines[k].text for k in run if rules.is_figure(lines[k].text)]
+        if len(run) >= min_cells and len(figures) >= 0.3 * len(run) and not _counts_up(figures):
+            tables.append(list(run))
+        run.clear()
+
+    for k, ln in enumerate(lines):
+        if len(rules.words(ln.text)) > 6 or ln.list_item:
+            close()
+            continue
+        run.append(k)
+        if ln.blank_after:  # the flattened table ends with its last cell
+            close()
+    close()
+    return tables
+
+
+def _counts_up(figures: list[str]) -> bool:
+    """1, 2, 3, …: the figures of a pager or a calendar, not of a table."""
+    if not all(f.isdigit() for f in figures):
+        return False
+    numbers = [int(f) for f in figures]
+    return all(b == a + 1 for a, b in pairwise(numbers))
 
 
 def _is_teaser_pair(headline: str, snippet: str) -> bool:

@@ -129,8 +129,13 @@ _FIGURE = re.compile(r"^[-+]?\d[\d.,:/%]*$")
 def is_data_row(line: str) -> bool:
     """A table row of figures: several numbers, making up a good share of the line's tokens."""
     tokens = line.split()
-    figures = sum(bool(_FIGURE.match(t)) for t in tokens)
+    figures = sum(is_figure(t) for t in tokens)
     return len(tokens) >= 3 and figures >= 2 and figures >= 0.3 * len(tokens) and len(tokens) <= 30
+
+
+def is_figure(text: str) -> bool:
+    """A cell that is a number: 17, 5,040, 3:45, -1.62, 5.4%."""
+    return bool(_FIGURE.match(text.strip()))
 
 
 def title_case_ratio(line: str) -> float:
