@@ -142,3 +142,22 @@ def test_a_table_flattened_one_cell_a_line_is_one_paragraph_of_the_article() -> 
     article = _extract_text(page)
     assert " ".join(cells) in article.paragraphs
     assert not any(word in " ".join(article.paragraphs) for word in ("Weather", "Next"))
+
+
+def test_a_long_sentence_without_a_final_stop_inside_the_article_is_kept() -> None:
+    """Between the article's prose, a long line in sentence case is prose even without its full stop."""
+    unstopped = ("Chelsea have this morning paid the fee to the Spanish league to secure the record signing of "
+                 "the goalkeeper from the Basque club")
+    page = "\n".join([
+        "Home", "Sport", "Football",
+        "Chelsea complete the signing of their new goalkeeper",
+        "The 23-year-old flew to London yesterday evening and will spend the day completing the formalities "
+        "of the deal with the club's staff, officials said.",
+        unstopped,
+        "He is expected to be presented to supporters before the weekend's match against the champions.",
+        "Related Stories From Around The Premier League This Week And Beyond The Football League Cup",
+        "Share", "Comments",
+    ])
+    article = _extract_text(page)
+    assert unstopped in article.paragraphs
+    assert not any(p.startswith("Related Stories") for p in article.paragraphs)

@@ -211,7 +211,9 @@ def classify(lines: list[Line], settings: ExtractionSettings, hints: PageHints |
             labels[k] = "body"  # a paragraph opened by a wire dateline is reporting, however short
         elif in_teaser_block or not shaped_ok or count > 40:
             labels[k] = "drop"
-        elif sentence or _cohesion(ln.text, vocabulary) >= settings.heading_cohesion:
+        elif sentence or _cohesion(ln.text, vocabulary) >= settings.heading_cohesion or (
+                count >= 2 * settings.min_body_words and rules.title_case_ratio(ln.text) < 0.5):
+            # (a long line in sentence case inside the article is prose, final stop or not)
             labels[k] = "body"
         else:
             labels[k] = "drop"
