@@ -161,3 +161,13 @@ def test_a_long_sentence_without_a_final_stop_inside_the_article_is_kept() -> No
     article = _extract_text(page)
     assert unstopped in article.paragraphs
     assert not any(p.startswith("Related Stories") for p in article.paragraphs)
+
+
+def test_newsletter_pitches_in_sentence_form_are_site_notices() -> None:
+    for pitch in ("Stay up to date with Acme. Subscribe to our weekly newsletter.", "Want more stories like this?",
+                  "Every day we send an email with the top stories from the site.",
+                  "An email with an activation link has just been sent to your email address."):
+        assert rules.SITE_NOTICE.search(pitch), pitch
+    for reporting in ("The company said it would send an email to customers affected by the outage.",
+                      "Readers who subscribe to the paper's print edition were not affected."):
+        assert not rules.SITE_NOTICE.search(reporting), reporting

@@ -44,6 +44,8 @@ SITE_NOTICE = re.compile(
         |(?:please\s+)?enable\s+javascript|(?:disable|turn\s+off)\s+(?:your\s+)?ad\s?-?blocker
         |click\s+here\s+(?:for|to)\s+(?:more|subscribe|sign|register|read)|delivered\s+(?:to|through)\s+your\s+(?:letterbox|inbox|door)
         |sign\s+up\s+(?:for|to)\s+(?:our|the)\s+(?:free\s+)?newsletter|subscribe\s+(?:now|today)\s+(?:for|and|to)
+        |subscribe\s+to\s+(?:our|the)\s+(?:\w+\s+)?newsletter|want\s+more\s+stories\s+like\s+this
+        |we\s+(?:will\s+)?send\s+(?:you\s+)?an?\s+e-?mail\s+with|email\s+with\s+an\s+activation\s+link
         |(?:review|updated|read)\s+our\s+(?:privacy\s+policy|terms|cookie\s+policy)|community\s+(?:rules|guidelines)\s+apply
         |material\s+on\s+this\s+site\s+may\s+not\s+be|all\s+rights\s+reserved)""",
     re.IGNORECASE | re.VERBOSE,
