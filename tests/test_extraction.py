@@ -171,3 +171,22 @@ def test_newsletter_pitches_in_sentence_form_are_site_notices() -> None:
     for reporting in ("The company said it would send an email to customers affected by the outage.",
                       "Readers who subscribe to the paper's print edition were not affected."):
         assert not rules.SITE_NOTICE.search(reporting), reporting
+
+
+def test_a_numbered_list_after_the_prose_is_the_article() -> None:
+    picks = ["1) A cordless drill with two batteries", "https://shop.example/d1",
+             "2) A set of twelve screwdrivers", "https://shop.example/d2",
+             "3) A folding workbench", "https://shop.example/d3"]
+    most_read = ["Most read", "1. Storm closes the harbour", "2. Council votes on the budget",
+                 "3. Bridge reopens after repairs"]
+    page = "\n\n".join([
+        "Five gifts for people who fix things",
+        "The shopping weekend is here, and with it discounts on the tools that people who repair their own "
+        "homes keep asking for. These are the picks our reviewers would buy themselves this year.",
+        "\n".join(picks),
+        "Prices were checked on Friday morning and may have changed since, the shop said in a statement.",
+        "\n".join(most_read),
+    ])
+    article = _extract_text(page)
+    assert all(line in article.paragraphs for line in picks)
+    assert not any(p.startswith(("1. Storm", "2. Council", "3. Bridge", "Most read")) for p in article.paragraphs)

@@ -184,6 +184,7 @@ def classify(lines: list[Line], settings: ExtractionSettings, hints: PageHints |
 
     start = title_at + 1 if title_at is not None else (body_at[0] if body_at else n)
     _drop_teasers(lines, labels, counts, start, settings)
+    _keep_numbered_lists(lines, labels, hints.recurring)
     body_at = [k for k, label in enumerate(labels) if label == "body"]
     end = body_at[-1] if body_at else -1
     in_teaser_block = False
@@ -328,6 +329,33 @@ def _cell_tables(lines: list[Line], min_cells: int = 8) -> list[list[int]]:
             close()
     close()
     return tables
+
+
+def _keep_numbered_lists(lines: list[Line], labels: list[str], recurring: frozenset[int]) -> None:
+    """A numbered list that starts right after the article's prose ("1) …", "2) …", counting up, 3
+    items or more: a listicle's picks, a how-to's steps) is the article's, with the lines each item
+    brings (a link, a price). A list under a heading judged furniture ("Most read") does not follow prose."""
+    k = 0
+    while k < len(lines):
+        match = rules.NUMBERED_ITEM.match(lines[k].text)
+        before = labels[max(0, k - 2) : k]  # prose, or prose and one unjudged line ("Here they are:")
+        follows_prose = before[-1:] == ["body"] or before == ["body", "?"]
+        if not (match and match.group(1) == "1" and follows_prose):
+            k += 1
+            continue
+        items = [k]
+        for j in range(k + 1, len(lines)):
+            if j - items[-1] > 3:
+                break
+            following = rules.NUMBERED_ITEM.match(lines[j].text)
+            if following and int(following.group(1)) == len(items) + 1:
+                items.append(j)
+        if len(items) >= 3:
+            gap = min(b - a for a, b in pairwise(items)) - 1  # lines each item brings after it
+            for j in range(items[0], min(items[-1] + gap, len(lines) - 1) + 1):
+                if labels[j] not in ("title", "meta") and fingerprint(lines[j].text) not in recurring:
+                    labels[j] = "body"
+        k = items[-1] + 1
 
 
 def _counts_up(figures: list[str]) -> bool:

@@ -63,6 +63,8 @@ TEASER_HEADING = re.compile(
     r"(?:news|stories|articles|posts|reads|picks|from\b.*|on\b.*)?$",
     re.IGNORECASE,
 )
+# An item of a numbered list: "1) …", "2. …", "3 - …".
+NUMBERED_ITEM = re.compile(r"^(\d{1,3})\s?[.):-]\s+\S")
 # What a teaser headline may end with after the words it borrows from the story: a tag or an ellipsis.
 TEASER_TAIL = re.compile(r"\s*(?:[-–—|]\s*\w+|\.\.\.|…)\s*$")
 # A wire dateline opens an article paragraph: "WASHINGTON (Reuters) — ...", "LONDON: ...".
