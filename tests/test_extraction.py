@@ -190,3 +190,10 @@ def test_a_numbered_list_after_the_prose_is_the_article() -> None:
     article = _extract_text(page)
     assert all(line in article.paragraphs for line in picks)
     assert not any(p.startswith(("1. Storm", "2. Council", "3. Bridge", "Most read")) for p in article.paragraphs)
+
+
+def test_comment_headings_in_other_languages_end_the_article() -> None:
+    for heading in ("Deixe uma resposta", "Deja un comentario", "Lascia un commento", "Laisser un commentaire",
+                    "Kommentare (12)", "Comentários"):
+        assert rules.COMMENTS_HEADING.match(heading), heading
+    assert not rules.COMMENTS_HEADING.match("Commentaires sur la réforme des retraites publiés par le ministère")

@@ -33,7 +33,11 @@ PROMPT = re.compile(
 # The heading of a readers' comment section: what follows is discussion, however on-topic.
 COMMENTS_HEADING = re.compile(
     r"""^(?:(?:top[\s-]rated\s+|readers?'?\s+|latest\s+|all\s+)?comments
-        |(?:join|start)\s+the\s+(?:discussion|conversation)|leave\s+a\s+(?:reply|comment)|add\s+your\s+comment)\s*[:(]?.{0,12}$""",
+        |(?:join|start)\s+the\s+(?:discussion|conversation)|leave\s+a\s+(?:reply|comment)|add\s+your\s+comment
+        |coment[aá]rios|comentarios|commenti|commentaires|kommentare
+        |deixe\s+(?:uma\s+resposta|um\s+coment[aá]rio|seu\s+coment[aá]rio)|deja\s+(?:una\s+respuesta|un\s+comentario|tu\s+comentario)
+        |lascia\s+(?:un\s+commento|una\s+risposta)|laissez?\s+un\s+commentaire|laisser\s+un\s+commentaire
+        |hinterlasse\s+einen\s+kommentar|kommentar\s+schreiben)\s*[:(]?.{0,12}$""",
     re.IGNORECASE | re.VERBOSE,
 )
 # Site notices written as sentences (cookie consent, subscription pitches, browser warnings): prose in
