@@ -39,7 +39,9 @@ _BLOCK_TAGS = _PARAGRAPH_TAGS | {
 
 
 def parse_html(markup: str) -> tuple[list[Line], PageHints]:
-    soup = BeautifulSoup(markup, "lxml")
+    # Attributes stay strings (no class lists made for every tag: a sixth of the parse); the few
+    # readers of class and rel split them themselves.
+    soup = BeautifulSoup(markup, "lxml", multi_valued_attributes=None)
     hints = _metadata(soup)
     # One walk finds what never shows (scripts, styles, comments, ...), removed before anything else.
     unseen = [node for node in soup.descendants
@@ -70,8 +72,7 @@ def _is_furniture(tag: Tag) -> bool:
     role = str(tag.get("role") or "").lower()
     if role in ("navigation", "banner", "contentinfo", "complementary", "dialog", "menu"):
         return True
-    classes: Any = tag.get("class") or []
-    names = " ".join([*(classes if isinstance(classes, list) else [classes]), str(tag.get("id") or "")])
+    names = f"{tag.get('class') or ''} {tag.get('id') or ''}"
     words = {w for w in _CLASS_SPLIT.split(names.lower()) if w}
     # An article wrapper may carry "article" and "share-enabled" style classes: keep big text blocks.
     return bool(words & _FURNITURE_WORDS) and not ({"article", "content", "body", "story"} & words)
@@ -140,9 +141,18 @@ def _flatten(root: Tag) -> list[Line]:
 
 
 def _metadata(soup: BeautifulSoup) -> PageHints:
+    # The tags metadata comes from, gathered in one walk of the tree.
+    found: dict[str, list[Tag]] = {name: [] for name in ("meta", "h1", "time", "link", "script", "html")}
+    for node in soup.descendants:
+        if isinstance(node, Tag) and node.name in found:
+            found[node.name].append(node)
+
+    def first(name: str) -> Tag | None:
+        return found[name][0] if found[name] else None
+
     # Every <meta> read once: property=, name= and itemprop= all name a value (first one wins).
     metas: dict[str, str] = {}
-    for tag in soup.find_all("meta"):
+    for tag in found["meta"]:
         content = tag.get("content")
         if not content:
             continue
@@ -154,9 +164,9 @@ def _metadata(soup: BeautifulSoup) -> PageHints:
     def meta(*names: str) -> str | None:
         return next((metas[name] for name in names if metas.get(name)), None)
 
-    ld = _json_ld(soup)
+    ld = _json_ld(found["script"])
     title = meta("og:title", "twitter:title") or _str(ld.get("headline"))
-    h1 = soup.find("h1")
+    h1 = first("h1")
     if isinstance(h1, Tag):
         h1_text = fold_spaces(h1.get_text(" ", strip=True))
         # The visible headline is the one the page shows; og:title often carries a site suffix.
@@ -169,7 +179,7 @@ def _metadata(soup: BeautifulSoup) -> PageHints:
         or _str(ld.get("datePublished"))
     )
     if not date_text:
-        time_tag = soup.find("time")
+        time_tag = first("time")
         if isinstance(time_tag, Tag):
             date_text = str(time_tag.get("datetime") or time_tag.get_text(" ", strip=True))
     author = ld.get("author")
@@ -179,11 +189,11 @@ def _metadata(soup: BeautifulSoup) -> PageHints:
         author = author.get("name")
     byline = meta("author", "article:author") or _str(author)
     canonical = None
-    for link in soup.find_all("link", href=True):
-        if "canonical" in [str(r).lower() for r in (link.get("rel") or [])]:
+    for link in found["link"]:
+        if link.get("href") and "canonical" in str(link.get("rel") or "").lower().split():
             canonical = str(link["href"]).strip()
             break
-    html_tag = soup.find("html")
+    html_tag = first("html")
     language = str(html_tag.get("lang") or "").split("-")[0].lower() or None if isinstance(html_tag, Tag) else None
     return PageHints(
         title=title or None,
@@ -194,9 +204,11 @@ def _metadata(soup: BeautifulSoup) -> PageHints:
     )
 
 
-def _json_ld(soup: BeautifulSoup) -> dict[str, Any]:
-    """The first schema.org article object in the page's JSON-LD, if any."""
-    for script in soup.find_all("script", attrs={"type": "application/ld+json"}):
+def _json_ld(scripts: list[Tag]) -> dict[str, Any]:
+    """The first schema.org article object in the page's JSON-LD scripts, if any."""
+    for script in scripts:
+        if str(script.get("type") or "").strip().lower() != "application/ld+json":
+            continue
         try:
             data = json.loads(script.string or "")
         except (ValueError, TypeError):
