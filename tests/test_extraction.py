@@ -197,3 +197,15 @@ def test_comment_headings_in_other_languages_end_the_article() -> None:
                     "Kommentare (12)", "Comentários"):
         assert rules.COMMENTS_HEADING.match(heading), heading
     assert not rules.COMMENTS_HEADING.match("Commentaires sur la réforme des retraites publiés par le ministère")
+
+
+def test_an_embedded_post_inside_the_article_is_kept_and_a_social_bar_is_not() -> None:
+    embed = ('<div class="social-media-embed"><blockquote class="twitter-tweet"><p>The harbour is closed until '
+             'Friday, the port authority says; ferries will not run and the pier is unsafe.</p></blockquote></div>')
+    social_bar = '<div class="social-links"><a>Follow us on Facebook</a><a>Follow us on Instagram</a></div>'
+    page = HTML_PAGE.replace("<aside class=\"related\">", embed + social_bar + "<aside class=\"related\">")
+    article = extract(RawDocument.from_bytes("coast/storm.html", page.encode(), datetime.now(UTC)))
+    assert isinstance(article, Article)
+    text = " ".join(article.paragraphs)
+    assert "the port authority says; ferries will not run" in text
+    assert "Follow us on" not in text

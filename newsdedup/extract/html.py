@@ -75,7 +75,8 @@ def _is_furniture(tag: Tag) -> bool:
     names = f"{tag.get('class') or ''} {tag.get('id') or ''}"
     words = {w for w in _CLASS_SPLIT.split(names.lower()) if w}
     # An article wrapper may carry "article" and "share-enabled" style classes: keep big text blocks.
-    return bool(words & _FURNITURE_WORDS) and not ({"article", "content", "body", "story"} & words)
+    # Embeds (a quoted post, a video) inside the article are part of it, whatever else they are called.
+    return bool(words & _FURNITURE_WORDS) and not ({"article", "content", "body", "story", "embed"} & words)
 
 
 def _prose_and_furniture(soup: BeautifulSoup) -> tuple[Counter[int], list[Tag]]:
