@@ -209,3 +209,9 @@ def test_an_embedded_post_inside_the_article_is_kept_and_a_social_bar_is_not() -
     text = " ".join(article.paragraphs)
     assert "the port authority says; ferries will not run" in text
     assert "Follow us on" not in text
+
+
+def test_figures_do_not_make_a_sentence_look_like_a_headline() -> None:
+    assert rules.title_case_ratio("Spot gold XAU= added 0.1% to $1,472.19 an ounce.") < 0.7
+    assert rules.title_case_ratio("Copper CMCU3 rose 0.86% to $5,880.00 a tonne.") < 0.7
+    assert rules.title_case_ratio("10 Things Investors Should Know Before The 2020 Vote") > 0.8

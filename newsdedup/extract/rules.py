@@ -147,11 +147,12 @@ def is_figure(text: str) -> bool:
 
 
 def title_case_ratio(line: str) -> float:
-    """Share of content words that start with a capital: high for headlines, low for prose."""
-    content = [w for w in words(line) if w.lower() not in FUNCTION_WORDS]
+    """Share of content words that start with a capital: high for headlines, low for prose. Figures
+    count for neither: a market report's sentences are full of them."""
+    content = [w for w in words(line) if w.lower() not in FUNCTION_WORDS and not w[0].isdigit()]
     if not content:
         return 0.0
-    return sum(w[0].isupper() or w[0].isdigit() for w in content) / len(content)
+    return sum(w[0].isupper() for w in content) / len(content)
 
 
 def find_date(text: str) -> date | None:
