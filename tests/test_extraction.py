@@ -215,3 +215,9 @@ def test_figures_do_not_make_a_sentence_look_like_a_headline() -> None:
     assert rules.title_case_ratio("Spot gold XAU= added 0.1% to $1,472.19 an ounce.") < 0.7
     assert rules.title_case_ratio("Copper CMCU3 rose 0.86% to $5,880.00 a tonne.") < 0.7
     assert rules.title_case_ratio("10 Things Investors Should Know Before The 2020 Vote") > 0.8
+
+
+def test_see_more_prompts_are_link_prompts() -> None:
+    assert rules.PROMPT.match("SEE MORE: Hong Kong protests: 800 students under siege in university")
+    assert rules.PROMPT.match("See more: the council's full report")
+    assert not rules.PROMPT.match("Seemore Street was closed to traffic on Monday")

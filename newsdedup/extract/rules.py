@@ -18,7 +18,7 @@ LIST_ITEM = re.compile(r"^\s*(?:[-•*·▪►]\s+|[-•*·▪►]$)")
 # Calls to action and widgets: short lines that tell the reader to do something other than read.
 PROMPT = re.compile(
     r"""^(?:
-        read\s+(?:more|also|next|the\s+full)|also\s+(?:on|read|see)\b|see\s+also|related\b|more\s+(?:from|on|stories|news)\b
+        read\s+(?:more|also|next|the\s+full)|also\s+(?:on|read|see)\b|see\s+(?:also|more)\b|related\b|more\s+(?:from|on|stories|news)\b
         |click\s+here|sign\s+up|subscribe|log\s*in\b|sign\s+in\b|register\b|follow\s+us|share\b|like\s+this
         |leave\s+a\s+(?:reply|comment)|comments?\b|\d+\s+comments?|add\s+a\s+comment|join\s+the\s+(?:discussion|conversation)
         |to\s+participate\s+in|advertisement|sponsored|newsletter|download\s+(?:our|the)\s+app|watch\b|listen\b
