@@ -119,9 +119,13 @@ class Settings:
         env = os.environ if environ is None else environ
         changes: dict[str, Any] = {}
         for name, kind in _FIELD_TYPES.items():
-            value = env.get(f"NEWSDEDUP_{name.upper()}")
+            variable = f"NEWSDEDUP_{name.upper()}"
+            value = env.get(variable)
             if value is not None:
-                changes[name] = kind(value)
+                try:
+                    changes[name] = kind(value)
+                except ValueError as exc:
+                    raise ValueError(f"{variable}={value!r} is not a valid {kind.__name__.lstrip('_')}: {exc}") from exc
         return cls().replace(**changes)
 
 

@@ -62,3 +62,10 @@ def test_show_stats_and_parquet(processed: str, tmp_path: Path, capsys: pytest.C
     assert pq.read_table(out).num_rows == 6
     assert main(["--store", processed, "show", "nope"]) == 1
     assert main(["--store", "notaurl", "stats"]) == 2
+
+
+def test_a_bad_setting_in_the_environment_is_named(monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("NEWSDEDUP_EXTRACT_WORKERS", "two")
+    assert main(["stats"]) == 2
+    assert "NEWSDEDUP_EXTRACT_WORKERS='two' is not a valid int" in capsys.readouterr().err
