@@ -79,7 +79,6 @@ def pending_extraction(store: Store) -> list[str]:
 
 def extract_batch(store: Store, hashes: list[str], settings: Settings) -> ExtractStats:
     raws = store.load_raw(hashes)
-    workers = worker_count(settings.extract_workers)
     pages: list[Page] = []
     failed: list[Quarantined] = []
     for raw in raws:
@@ -92,7 +91,7 @@ def extract_batch(store: Store, hashes: list[str], settings: Settings) -> Extrac
     # is not sent out: shipping the decoded pages back costs as much as decoding them here.)
     jobs = [(page, settings.extraction, learned.get(outlet_of(page.raw.source), frozenset())) for page in pages]
     produced: list[Article] = []
-    for item in map_in_processes(extract_job, jobs, workers):
+    for item in map_in_processes(extract_job, jobs, worker_count(settings.extract_workers)):
         (failed if isinstance(item, Quarantined) else produced).append(item)  # type: ignore[arg-type]
     store.add_articles(produced, {r.sha256: r.seen_at for r in raws})
     store.add_line_counts(counts)
