@@ -143,11 +143,11 @@ def shingles(hashes: np.ndarray, starts: np.ndarray, lengths: np.ndarray, k: int
     tokens has one shingle of all its tokens; an empty one has none."""
     starts = np.asarray(starts, dtype=np.int64)
     lengths = np.asarray(lengths, dtype=np.int64)
-    counts = np.where(lengths >= k, lengths - k + 1, np.minimum(lengths, 1))
+    full = lengths >= k
+    counts = np.where(full, lengths - k + 1, np.minimum(lengths, 1))
     offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
     values = np.empty(int(offsets[-1]), dtype=np.uint64)
-    full = lengths >= k
     if full.any():
         mixed = _mix_ngrams(np.concatenate([hashes, np.zeros(k, dtype=np.uint64)]), k, len(hashes))
         full_counts = counts[full]
