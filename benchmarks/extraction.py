@@ -7,6 +7,8 @@ Prints the scorer's line for each: F1, precision, recall (word 4-gram shingles),
 
 from __future__ import annotations
 
+import importlib.util
+
 from _eval import score
 
 CONTENDERS = [
@@ -20,6 +22,8 @@ CONTENDERS = [
 
 
 def main() -> None:
+    if importlib.util.find_spec("trafilatura") is None:
+        raise SystemExit("trafilatura is not installed: .venv/bin/pip install -e '.[bench]' (or make bench)")
     for function, kind in CONTENDERS:
         print(score("score_extraction.py", "extraction/dev.jsonl.gz", function, "--input", kind))
 
