@@ -221,3 +221,59 @@ def test_see_more_prompts_are_link_prompts() -> None:
     assert rules.PROMPT.match("SEE MORE: Hong Kong protests: 800 students under siege in university")
     assert rules.PROMPT.match("See more: the council's full report")
     assert not rules.PROMPT.match("Seemore Street was closed to traffic on Monday")
+
+
+def test_an_untitled_article_starts_at_the_lines_leading_into_its_first_paragraph() -> None:
+    """No headline matches the article's words, so the article starts at its first paragraph, or above
+    it at the sentence-case intro lines set without a final stop."""
+    intro = ["The county council this morning approved the sale of the old harbour warehouses to a housing trust",
+             "This has freed the way for the long delayed move of the Sailing Club to Westbay"]
+    page = "\n".join([
+        "Home", "News", "Sport",
+        "UPDATE: Vote On Quayside Plan",
+        "",
+        "Local Desk March 05, 2024",
+        *intro,
+        "Councillors voted by a large majority after a debate that lasted most of the session.",
+        "Tenants are expected within two years, once the buildings are rebuilt.",
+        "Tags:",
+        "- Facebook",
+    ])
+    article = _extract_text(page)
+    assert article.paragraphs[:2] == intro
+    assert not any(p in ("Home", "News", "Sport", "Tags:") for p in article.paragraphs)
+
+
+def test_a_sentence_may_end_with_an_emoji_after_its_stop() -> None:
+    assert rules.ends_sentence("We hope to see you at the theatre soon! 🙂")
+    assert rules.ends_sentence("The crowd sang along to every song. 🎶🎶")
+    assert not rules.ends_sentence("Check them out below ⬇️")
+
+
+def test_share_widgets_and_contact_notices_are_furniture() -> None:
+    for prompt in ("Sharing is caring!", "Sukai ini:", "Compartilhe isso:", "Gefällt mir:"):
+        assert rules.PROMPT.match(prompt), prompt
+    for notice in ("Get the latest updates right in your inbox. Subscribe to Example.com’s newsletters.",
+                   "Have a tip? Jane Doe may be reached at jdoe@example.com. Follow her on Twitter.",
+                   "Please log in using one of these methods to post your comment:"):
+        assert rules.SITE_NOTICE.search(notice), notice
+    for reporting in ("Sharing the cost of the bridge was agreed by both councils on Monday.",
+                      "The mayor could not be reached for comment on Tuesday evening."):
+        assert not rules.PROMPT.match(reporting) and not rules.SITE_NOTICE.search(reporting), reporting
+
+
+def test_a_social_post_quoted_in_the_article_is_kept_with_its_signature() -> None:
+    post = ["Sharing the full letter I sent to the court before the sentencing.",
+            "We must apply compassion to criminal justice. pic.twitter.com/abc123"]
+    signature = "— Jane Example (@janeexample) November 19, 2019"
+    page = "\n\n".join([
+        "Lawmaker asks court for compassion in threats case",
+        "The lawmaker asked for compassion at the sentencing of a man convicted of threatening her life, in a "
+        "letter she posted online on Tuesday.",
+        "\n".join(post),
+        signature,
+        "The judge is expected to deliver the sentence on Friday, the court's clerk said in a statement.",
+        "Tags: courts, congress",
+    ])
+    article = _extract_text(page)
+    assert [*post, signature] == [p for p in article.paragraphs if p in (*post, signature)]

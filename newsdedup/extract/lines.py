@@ -93,7 +93,7 @@ def _is_prose(text: str, n_words: int, settings: ExtractionSettings) -> bool:
         return True
     return (
         n_words >= settings.min_body_words
-        and bool(rules.SENTENCE_END.search(text))
+        and rules.ends_sentence(text)
         and rules.title_case_ratio(text) < 0.7
     )
 
@@ -150,7 +150,7 @@ def classify(lines: list[Line], settings: ExtractionSettings, hints: PageHints |
         text = ln.text
         if hints.recurring and fingerprint(text) in hints.recurring:
             labels[k] = "drop"
-        elif count <= 14 and rules.is_date_line(text) and not rules.SENTENCE_END.search(text.rstrip(")")):
+        elif count <= 14 and rules.is_date_line(text) and not rules.ends_sentence(text.rstrip(")")):
             labels[k] = "meta"
             published = published or rules.find_date(text)
         elif count <= 8 and rules.BYLINE.match(text):
@@ -183,8 +183,11 @@ def classify(lines: list[Line], settings: ExtractionSettings, hints: PageHints |
         labels[title_at] = "title"
 
     start = title_at + 1 if title_at is not None else (body_at[0] if body_at else n)
+    if title_at is None:
+        start = _lead_in(lines, labels, counts, start, settings)
     _drop_teasers(lines, labels, counts, start, settings)
     _keep_numbered_lists(lines, labels, hints.recurring)
+    _keep_embedded_posts(lines, labels, start)
     body_at = [k for k, label in enumerate(labels) if label == "body"]
     end = body_at[-1] if body_at else -1
     in_teaser_block = False
@@ -205,7 +208,7 @@ def classify(lines: list[Line], settings: ExtractionSettings, hints: PageHints |
             labels[k] = "drop"
             continue
         shaped_ok = ln.blank_after or not blank_structure
-        sentence = bool(rules.SENTENCE_END.search(ln.text)) and rules.title_case_ratio(ln.text) < 0.7
+        sentence = rules.ends_sentence(ln.text) and rules.title_case_ratio(ln.text) < 0.7
         if k in in_table and not in_teaser_block:
             labels[k] = "body"  # a table of figures inside the article is part of it
         elif count >= 6 and rules.DATELINE.match(ln.text) and not in_teaser_block:
@@ -228,6 +231,19 @@ def classify(lines: list[Line], settings: ExtractionSettings, hints: PageHints |
     body_words = sum(counts[k] for k in range(n) if labels[k] == "body")
     confidence = _confidence(body_words, len(body_at), title is not None, settings)
     return PageText(title, published, byline, paragraphs, removed, confidence, labels)
+
+
+def _lead_in(lines: list[Line], labels: list[str], counts: list[int], first_body: int,
+             settings: ExtractionSettings) -> int:
+    """Without a headline to start from, the article starts at its first paragraph, or above it at
+    the sentence-case lines that lead into it with no break between (an intro set without a final
+    stop). Returns where the article starts."""
+    k = first_body
+    while k > 0 and labels[k - 1] == "?" and not lines[k - 1].blank_after \
+            and counts[k - 1] >= settings.min_body_words and rules.title_case_ratio(lines[k - 1].text) < 0.7:
+        k -= 1
+        labels[k] = "body"
+    return k
 
 
 def _drop_teasers(
@@ -356,6 +372,23 @@ def _keep_numbered_lists(lines: list[Line], labels: list[str], recurring: frozen
                 if labels[j] not in ("title", "meta") and fingerprint(lines[j].text) not in recurring:
                     labels[j] = "body"
         k = items[-1] + 1
+
+
+def _keep_embedded_posts(lines: list[Line], labels: list[str], start: int) -> None:
+    """A social post quoted in the article (its text, then "— Name (@handle) date") is the article's,
+    as the reader sees it: when it sits among the article's paragraphs, its lines are body, from the
+    signature up to the end of the paragraph above it."""
+    judged = list(labels)  # posts are placed by the article's own lines, not by one another
+    for k in range(start + 1, len(lines)):
+        signature = rules.POST_SIGNATURE.match(lines[k].text)
+        if not signature or rules.find_date(signature.group(1)) is None:
+            continue
+        top = k - 1
+        while top > start and not lines[top - 1].blank_after and judged[top - 1] not in ("body", "title", "meta"):
+            top -= 1
+        if "body" in judged[max(start, top - 3) : top] + judged[k + 1 : k + 4]:
+            for j in range(top, k + 1):
+                labels[j] = "body"
 
 
 def _counts_up(figures: list[str]) -> bool:

@@ -27,6 +27,9 @@ PROMPT = re.compile(
         |tags?:|topics?:|filed\s+under|skip\s+to|back\s+to\s+top|cookie|accept\b|privacy\s+policy|terms\s+of
         |all\s+rights\s+reserved|copyright\b|©|support\s+(?:independent|our)|donate|contribute\b|loading|loader
         |previous\s+(?:article|post)|next\s+(?:article|post)|print\b|email\b|whatsapp|facebook|twitter|linkedin
+        |sharing\s+is\s+caring
+        |(?:compartilhe|compartir|partager|condividi|teilen|bagikan|curtir|sukai|gefällt\s+mir|mi\s+piace|j[’']aime|me\s+gusta)
+            (?:\s+(?:isso|esto|ceci|questo|mit|ini))?\s*:?\s*$
     )""",
     re.IGNORECASE | re.VERBOSE,
 )
@@ -48,7 +51,10 @@ SITE_NOTICE = re.compile(
         |(?:please\s+)?enable\s+javascript|(?:disable|turn\s+off)\s+(?:your\s+)?ad\s?-?blocker
         |click\s+here\s+(?:for|to)\s+(?:more|subscribe|sign|register|read)|delivered\s+(?:to|through)\s+your\s+(?:letterbox|inbox|door)
         |sign\s+up\s+(?:for|to)\s+(?:our|the)\s+(?:free\s+)?newsletter|subscribe\s+(?:now|today)\s+(?:for|and|to)
-        |subscribe\s+to\s+(?:our|the)\s+(?:\w+\s+)?newsletter|want\s+more\s+stories\s+like\s+this
+        |subscribe\s+to\s+(?:our|the|[\w.]+['’]s)\s+(?:\w+\s+)?newsletter|want\s+more\s+stories\s+like\s+this
+        |(?:updates|news|headlines|stories)\s+(?:delivered\s+)?(?:right\s+|straight\s+)?(?:in|to)\s+your\s+inbox
+        |\b(?:may|can)\s+be\s+reached\s+at\b|^have\s+a\s+(?:news\s+)?tip\b
+        |(?:log\s*in|sign\s+in)\b.{0,40}\bto\s+(?:post|leave|add|write)\s+(?:a\s+|your\s+)?comment
         |we\s+(?:will\s+)?send\s+(?:you\s+)?an?\s+e-?mail\s+with|email\s+with\s+an\s+activation\s+link
         |(?:review|updated|read)\s+our\s+(?:privacy\s+policy|terms|cookie\s+policy)|community\s+(?:rules|guidelines)\s+apply
         |material\s+on\s+this\s+site\s+may\s+not\s+be|all\s+rights\s+reserved)""",
@@ -73,6 +79,9 @@ NUMBERED_ITEM = re.compile(r"^(\d{1,3})\s?[.):-]\s+\S")
 TEASER_TAIL = re.compile(r"\s*(?:[-–—|]\s*\w+|\.\.\.|…)\s*$")
 # A wire dateline opens an article paragraph: "WASHINGTON (Reuters) — ...", "LONDON: ...".
 DATELINE = re.compile(r"^[A-Z][A-Z .,'’-]{2,40}(?:\s*\([^)]{2,30}\))?\s*(?:[—–:]|-\s)\s*\S")
+# The signature under an embedded social post, as its markup falls back to text:
+# "— Display Name (@handle) November 18, 2019".
+POST_SIGNATURE = re.compile(r"^[—–-]\s*\S.{0,80}\(@\w{1,30}\)\s*(.{6,40})$")
 BYLINE = re.compile(r"^(?:by|written\s+by|reporting\s+by|author:)\s+[^\W\d_]", re.IGNORECASE)
 SITE_SUFFIX = re.compile(r"\s[-–—|]\s([^-–—|]{2,40})$")
 
@@ -144,6 +153,15 @@ def is_data_row(line: str) -> bool:
 def is_figure(text: str) -> bool:
     """A cell that is a number: 17, 5,040, 3:45, -1.62, 5.4%."""
     return bool(_FIGURE.match(text.strip()))
+
+
+# Emoji and other pictographs a writer may put after a sentence's final stop ("See you soon! 🙂").
+_TRAILING_SYMBOLS = re.compile(r"[\s\u200d\ufe0f\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF]+$")
+
+
+def ends_sentence(line: str) -> bool:
+    """The line ends as a sentence does: a final stop, maybe closing quotes or a tag, maybe an emoji."""
+    return bool(SENTENCE_END.search(_TRAILING_SYMBOLS.sub("", line)))
 
 
 def title_case_ratio(line: str) -> float:
