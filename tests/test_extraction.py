@@ -277,3 +277,16 @@ def test_a_social_post_quoted_in_the_article_is_kept_with_its_signature() -> Non
     ])
     article = _extract_text(page)
     assert [*post, signature] == [p for p in article.paragraphs if p in (*post, signature)]
+
+
+def test_the_standfirst_between_headline_and_byline_is_not_the_article() -> None:
+    standfirst = "Port workers say the closure could last a week. But the authority expects to reopen sooner."
+    paragraphs = ["The harbour authority closed the port on Tuesday after a storm damaged two piers and sank a "
+                  "fishing boat, officials said.",
+                  "Ferries to the islands were cancelled until Friday, and the coast guard asked residents to stay "
+                  "away from the sea front."]
+    page = "\n\n".join(["Storm closes the harbour", standfirst, "By Jane Reporter\nMarch 5, 2024", *paragraphs])
+    assert _extract_text(page).paragraphs == paragraphs
+    # With no byline or date under it, the first paragraph below the headline is the article's.
+    page = "\n\n".join(["Storm closes the harbour", standfirst, *paragraphs])
+    assert _extract_text(page).paragraphs == [standfirst, *paragraphs]

@@ -185,6 +185,8 @@ def classify(lines: list[Line], settings: ExtractionSettings, hints: PageHints |
     start = title_at + 1 if title_at is not None else (body_at[0] if body_at else n)
     if title_at is None:
         start = _lead_in(lines, labels, counts, start, settings)
+    if title_at is not None:
+        _drop_standfirst(labels, title_at)
     _drop_teasers(lines, labels, counts, start, settings)
     _keep_numbered_lists(lines, labels, hints.recurring)
     _keep_embedded_posts(lines, labels, start)
@@ -244,6 +246,20 @@ def _lead_in(lines: list[Line], labels: list[str], counts: list[int], first_body
         k -= 1
         labels[k] = "body"
     return k
+
+
+def _drop_standfirst(labels: list[str], title_at: int) -> None:
+    """The summary printed between the headline and the byline or date (a dek, a standfirst) restates
+    the article; the article proper starts below the byline."""
+    region = labels[title_at + 1 : title_at + 8]
+    if "meta" not in region:
+        return
+    first_meta = title_at + 1 + region.index("meta")
+    above = [k for k in range(title_at + 1, first_meta) if labels[k] == "body"]
+    below = labels[first_meta:].count("body")
+    if above and len(above) <= 2 and below >= 2:
+        for k in above:
+            labels[k] = "drop"
 
 
 def _drop_teasers(
