@@ -251,14 +251,22 @@ def test_a_sentence_may_end_with_an_emoji_after_its_stop() -> None:
 
 
 def test_share_widgets_and_contact_notices_are_furniture() -> None:
-    for prompt in ("Sharing is caring!", "Sukai ini:", "Compartilhe isso:", "Gefällt mir:"):
+    for prompt in ("Sharing is caring!", "Sukai ini:", "Compartilhe isso:", "Gefällt mir:",
+                   "Tempo de leitura: 2 minutos", "5 min read"):
         assert rules.PROMPT.match(prompt), prompt
     for notice in ("Get the latest updates right in your inbox. Subscribe to Example.com’s newsletters.",
                    "Have a tip? Jane Doe may be reached at jdoe@example.com. Follow her on Twitter.",
-                   "Please log in using one of these methods to post your comment:"):
+                   "Please log in using one of these methods to post your comment:",
+                   "I agree that Example Sports can send me the Morning Briefing newsletter.", "Thanks for signing up!",
+                   "Keep an eye on your inbox for the latest news.", "There was an error processing your subscription.",
+                   "His book is out now. Follow him on Twitter @example.",
+                   "Need more? Subscribe to our sister title for the latest news.",
+                   "Example Sports is a registered trademark of Example Broadcasting Inc."):
         assert rules.SITE_NOTICE.search(notice), notice
     for reporting in ("Sharing the cost of the bridge was agreed by both councils on Monday.",
-                      "The mayor could not be reached for comment on Tuesday evening."):
+                      "The mayor could not be reached for comment on Tuesday evening.",
+                      "I agree with the minister that the plan needs more time, the mayor said.",
+                      "Fans can follow the race on television or on the club's website."):
         assert not rules.PROMPT.match(reporting) and not rules.SITE_NOTICE.search(reporting), reporting
 
 

@@ -27,7 +27,8 @@ PROMPT = re.compile(
         |tags?:|topics?:|filed\s+under|skip\s+to|back\s+to\s+top|cookie|accept\b|privacy\s+policy|terms\s+of
         |all\s+rights\s+reserved|copyright\b|©|support\s+(?:independent|our)|donate|contribute\b|loading|loader
         |previous\s+(?:article|post)|next\s+(?:article|post)|print\b|email\b|whatsapp|facebook|twitter|linkedin
-        |sharing\s+is\s+caring
+        |sharing\s+is\s+caring|(?:reading\s+time|tempo\s+de\s+leitura|tiempo\s+de\s+lectura|temps\s+de\s+lecture|lesezeit)\b
+        |\d+\s+min(?:ute)?s?\s+read\b
         |(?:compartilhe|compartir|partager|condividi|teilen|bagikan|curtir|sukai|gefällt\s+mir|mi\s+piace|j[’']aime|me\s+gusta)
             (?:\s+(?:isso|esto|ceci|questo|mit|ini))?\s*:?\s*$
     )""",
@@ -55,6 +56,10 @@ SITE_NOTICE = re.compile(
         |(?:updates|news|headlines|stories)\s+(?:delivered\s+)?(?:right\s+|straight\s+)?(?:in|to)\s+your\s+inbox
         |\b(?:may|can)\s+be\s+reached\s+at\b|^have\s+a\s+(?:news\s+)?tip\b
         |(?:log\s*in|sign\s+in)\b.{0,40}\bto\s+(?:post|leave|add|write)\s+(?:a\s+|your\s+)?comment
+        |thanks?\s+(?:you\s+)?for\s+(?:signing\s+up|subscribing)|keep\s+an\s+eye\s+on\s+your\s+inbox
+        |error\s+processing\s+your\s+(?:subscription|request)|^i\s+agree\s+(?:that|to)\b.{0,80}\b(?:send|e-?mail|newsletter|terms)
+        |subscribe\s+to\s+our\b|is\s+a\s+registered\s+trademark\s+of|visit\s+our\s+corporate\s+site
+        |\bfollow\s+(?:him|her|them|me)\s+on\s+(?:twitter|facebook|instagram)
         |we\s+(?:will\s+)?send\s+(?:you\s+)?an?\s+e-?mail\s+with|email\s+with\s+an\s+activation\s+link
         |(?:review|updated|read)\s+our\s+(?:privacy\s+policy|terms|cookie\s+policy)|community\s+(?:rules|guidelines)\s+apply
         |material\s+on\s+this\s+site\s+may\s+not\s+be|all\s+rights\s+reserved)""",
