@@ -298,3 +298,27 @@ def test_the_standfirst_between_headline_and_byline_is_not_the_article() -> None
     # With no byline or date under it, the first paragraph below the headline is the article's.
     page = "\n\n".join(["Storm closes the harbour", standfirst, *paragraphs])
     assert _extract_text(page).paragraphs == [standfirst, *paragraphs]
+
+
+def test_the_authors_note_ends_the_article() -> None:
+    paragraphs = [
+        "The harbour authority closed the port on Tuesday after a storm damaged two piers and sank a fishing "
+        "boat, officials said, and warned that repairs could take the rest of the month.",
+        "Ferries to the islands were cancelled until Friday, and the coast guard asked residents to stay away "
+        "from the sea front while engineers inspect the damaged piers and the harbour wall.",
+        "Repairs are expected to cost several million euros, according to a preliminary estimate by the port's "
+        "engineers, who began surveying the damage on Wednesday morning with divers.",
+        "Fishing crews said the closure would cost them a week of catches at the busiest time of the year, "
+        "and asked the council for help with the lost income.",
+        "The council said it would meet the port authority and the fishermen's association next week to "
+        "discuss compensation, and that a fund for the harbour's small businesses, the cafes and boat hire "
+        "firms along the quay, was being considered.",
+    ]
+    note = "Jane Doe is a freelance writer living in Westbay who covers the coast for the paper."
+    teasers = ["Scientists say a new formula tells how old your dog is in human years, with a little maths.",
+               "A village bakery has won the national bread prize for the third year running, its owners said."]
+    page = "\n\n".join(["Storm closes the harbour", *paragraphs, note, *teasers])
+    assert _extract_text(page).paragraphs == paragraphs
+    # Above the article, such a line is no end: the article has not started.
+    page = "\n\n".join(["Storm closes the harbour", note, *paragraphs])
+    assert _extract_text(page).paragraphs[-5:] == paragraphs

@@ -287,13 +287,15 @@ def _drop_teasers(
 
     for k in range(max(first_body, 1), len(lines)):
         ln = lines[k]
+        established = kept_paragraphs >= 3 and kept_words >= 150
+        # Readers' comments (on-topic prose, never the article) or the author's note: the article ended above.
+        if established and ((labels[k] != "body" and counts[k] <= 8 and rules.COMMENTS_HEADING.match(ln.text))
+                          or (counts[k] <= 80 and rules.AUTHOR_BIO.match(ln.text))):
+            for j in range(k, len(lines)):
+                if labels[j] == "body":
+                    labels[j] = "drop"
+            break
         if labels[k] != "body":
-            if kept_paragraphs >= 3 and kept_words >= 150 and counts[k] <= 8 and rules.COMMENTS_HEADING.match(ln.text):
-                # Readers' comments: on-topic prose, never the article. The article ended above.
-                for j in range(k, len(lines)):
-                    if labels[j] == "body":
-                        labels[j] = "drop"
-                break
             # A section heading, or a site notice, once the article is under way (a "Subscribe" above
             # it starts nothing): what follows and shares little with the article is not the article.
             if (counts[k] <= 8 and rules.TEASER_HEADING.match(ln.text)) or (

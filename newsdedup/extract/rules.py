@@ -44,6 +44,12 @@ COMMENTS_HEADING = re.compile(
         |hinterlasse\s+einen\s+kommentar|kommentar\s+schreiben)\s*[:(]?.{0,12}$""",
     re.IGNORECASE | re.VERBOSE,
 )
+# The author's note that closes an article: "Jane Doe is a freelance writer living in Leeds."
+AUTHOR_BIO = re.compile(
+    r"""^(?:[A-Z][\w.'’-]*\s+){1,4}(?:is|was)\s+(?:an?|the)\s+(?:[\w-]+\s+){0,5}?
+        (?:writer|reporter|journalist|correspondent|editor|columnist|contributor|blogger)\b""",
+    re.VERBOSE,
+)
 # Site notices written as sentences (cookie consent, subscription pitches, browser warnings): prose in
 # shape, furniture in content. Phrases specific enough not to occur in reporting about the subject.
 SITE_NOTICE = re.compile(
