@@ -322,3 +322,21 @@ def test_the_authors_note_ends_the_article() -> None:
     # Above the article, such a line is no end: the article has not started.
     page = "\n\n".join(["Storm closes the harbour", note, *paragraphs])
     assert _extract_text(page).paragraphs[-5:] == paragraphs
+
+
+def test_html_prose_outside_the_articles_container_is_not_the_article() -> None:
+    paragraphs = [
+        "The harbour authority closed the port on Tuesday after a storm damaged two piers and sank a fishing "
+        "boat, officials said, and warned that repairs could take the rest of the month.",
+        "Ferries to the islands were cancelled until Friday, and the coast guard asked residents to stay away "
+        "from the sea front while engineers inspect the damaged piers and the harbour wall.",
+        "Repairs are expected to cost several million euros, according to a preliminary estimate by the port's "
+        "engineers, who began surveying the damage on Wednesday morning with divers.",
+    ]
+    promo = "Welcome to the Daily Deals, your source for the best offers on the things you actually want."
+    page = ('<html><body><div class="wrap"><h1>Storm closes the harbour</h1><div class="story">'
+            + "".join(f"<p>{p}</p>" for p in paragraphs) + '</div></div><div class="intro"><p>' + promo
+            + "</p></div></body></html>")
+    article = extract(RawDocument.from_bytes("coast/storm.html", page.encode(), datetime.now(UTC)))
+    assert isinstance(article, Article)
+    assert article.paragraphs == paragraphs

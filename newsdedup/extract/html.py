@@ -3,10 +3,12 @@
 Structure removes what markup labels as furniture (nav, aside, footer, forms, figures, and elements
 whose class/id vocabulary says menu, share, related, comment, ... unless they hold the page's prose);
 what is left is flattened, one line per block, for `lines.classify`, with the metadata title, date and
-byline as hints."""
+byline as hints. Lines outside the element holding most of the prose (the article's container) are
+marked: promos and teasers written as prose live there."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections import Counter
@@ -58,7 +60,21 @@ def parse_html(markup: str) -> tuple[list[Line], PageHints]:
         if not tag.decomposed and prose[id(tag)] < 0.3 * total:
             tag.decompose()
     root = soup.body or soup
-    return _flatten(root), hints
+    return _flatten(root, _main_container(soup, prose)), hints
+
+
+def _main_container(soup: BeautifulSoup, prose: Counter[int], share: float = 0.8) -> Tag | None:
+    """The innermost element holding `share` of the page's prose: the article's own container.
+    None when no element but the whole page does (prose spread across the page)."""
+    total = prose[id(soup)]
+    node: Tag = soup
+    while True:
+        inner = next((child for child in node.children
+                      if isinstance(child, Tag) and prose[id(child)] >= share * total), None)
+        if inner is None:
+            break
+        node = inner
+    return None if not total or node is soup or node.name in ("html", "body") else node
 
 
 def _is_furniture(tag: Tag) -> bool:
@@ -103,34 +119,39 @@ def _prose_and_furniture(soup: BeautifulSoup) -> tuple[Counter[int], list[Tag]]:
     return prose, furniture
 
 
-def _flatten(root: Tag) -> list[Line]:
-    """Blocks to lines, as a browser shows them: one line per block, paragraphs followed by a blank."""
+def _flatten(root: Tag, container: Tag | None = None) -> list[Line]:
+    """Blocks to lines, as a browser shows them: one line per block, paragraphs followed by a blank.
+    With a main container, lines outside it are marked so."""
     lines: list[Line] = []
     current: list[str] = []
     list_item = False
+    inside = container is None
 
     def flush(blank: bool) -> None:
         nonlocal list_item
         text = fold_spaces("".join(current))
         current.clear()
         if text:
-            lines.append(Line(text, blank_after=blank, list_item=list_item))
+            lines.append(Line(text, blank_after=blank, list_item=list_item, outside=not inside))
         elif blank and lines and not lines[-1].blank_after:
-            last = lines[-1]
-            lines[-1] = Line(last.text, True, last.list_item)
+            lines[-1] = dataclasses.replace(lines[-1], blank_after=True)
         list_item = False
 
     def walk(node: Tag) -> None:
-        nonlocal list_item
+        nonlocal list_item, inside
         for child in node.children:
             if isinstance(child, Tag):
-                block = child.name in _BLOCK_TAGS
+                block = child.name in _BLOCK_TAGS or child is container
                 if block:
                     flush(False)
                     list_item = child.name == "li"
+                if child is container:
+                    inside = True
                 walk(child)
                 if block:
                     flush(child.name in _PARAGRAPH_TAGS)
+                if child is container:
+                    inside = False
                 elif child.name in ("td", "th"):
                     current.append(" ")  # the cells of a row make one line, as a browser shows them
             else:

@@ -28,6 +28,8 @@ class Line:
     text: str
     blank_after: bool = False
     list_item: bool = False
+    # HTML only: the line lies outside the element that holds most of the page's prose.
+    outside: bool = False
 
 
 @dataclass(frozen=True)
@@ -156,7 +158,7 @@ def classify(lines: list[Line], settings: ExtractionSettings, hints: PageHints |
         elif count <= 8 and rules.BYLINE.match(text):
             labels[k] = "meta"
             byline = byline or re.sub(r"^(?:by|written by|reporting by|author:)\s+", "", text, flags=re.I)
-        elif _is_furniture(ln, count, sites, blank_structure, settings):
+        elif ln.outside or _is_furniture(ln, count, sites, blank_structure, settings):
             labels[k] = "drop"
         elif _is_prose(text, count, settings) and (ln.blank_after or not blank_structure or count >= 25):
             labels[k] = "body"
