@@ -340,3 +340,15 @@ def test_html_prose_outside_the_articles_container_is_not_the_article() -> None:
     article = extract(RawDocument.from_bytes("coast/storm.html", page.encode(), datetime.now(UTC)))
     assert isinstance(article, Article)
     assert article.paragraphs == paragraphs
+
+
+def test_a_short_closing_sentence_ends_the_article() -> None:
+    paragraphs = [
+        "The harbour authority closed the port on Tuesday after a storm damaged two piers and sank a fishing "
+        "boat, officials said.",
+        "Ferries to the islands were cancelled until Friday, and the coast guard asked residents to stay away "
+        "from the sea front.",
+        "The inquiry resumes on Monday.",
+    ]
+    page = "\n\n".join(["Storm closes the harbour", *paragraphs, "Most Read Stories", "Sign up"])
+    assert _extract_text(page).paragraphs == paragraphs

@@ -194,6 +194,11 @@ def classify(lines: list[Line], settings: ExtractionSettings, hints: PageHints |
     _keep_embedded_posts(lines, labels, start)
     body_at = [k for k, label in enumerate(labels) if label == "body"]
     end = body_at[-1] if body_at else -1
+    # The article's last paragraph may be one short sentence ("The trial continues.").
+    while 0 <= end < n - 1 and labels[end + 1] == "?" and counts[end + 1] >= 4 \
+            and rules.ends_sentence(lines[end + 1].text) and rules.title_case_ratio(lines[end + 1].text) < 0.5 \
+            and (lines[end + 1].blank_after or not blank_structure):
+        end += 1
     in_teaser_block = False
     for k in range(n):
         if labels[k] in ("title", "meta"):
