@@ -9,6 +9,7 @@ from conftest import SEEDS
 
 from newsdedup.documents import Article, RawDocument
 from newsdedup.extract import extract, rules
+from newsdedup.extract.lines import lines_from_text
 
 
 def _norm(line: str) -> str:
@@ -352,3 +353,13 @@ def test_a_short_closing_sentence_ends_the_article() -> None:
     ]
     page = "\n\n".join(["Storm closes the harbour", *paragraphs, "Most Read Stories", "Sign up"])
     assert _extract_text(page).paragraphs == paragraphs
+
+
+def test_comment_moderation_notices_and_guillemet_links_are_furniture() -> None:
+    for notice in ("ATENÇÃO: Comentários com textos ofensivos não serão aprovados pelo moderador.",
+                   "Comments will be moderated before they appear."):
+        assert rules.SITE_NOTICE.search(notice), notice
+    assert not rules.SITE_NOTICE.search("The company said comments on the page were moderated by volunteers.")
+    lines = lines_from_text("» Coluna do editor\n»Das ist ein Zitat«, sagte sie.")
+    assert [(ln.text, ln.list_item) for ln in lines] == [("Coluna do editor", True),
+                                                        ("»Das ist ein Zitat«, sagte sie.", False)]

@@ -13,7 +13,8 @@ from functools import lru_cache
 WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*", re.UNICODE)
 SENTENCE_END = re.compile(r"""[.!?:;…]["'”’»)\]]*$|[.!?]["'”’»)\]]*\s*\(?[A-Z]{0,6}\)?$""")
 TRUNCATED = re.compile(r"(?:\.\.\.|…)\s*$")
-LIST_ITEM = re.compile(r"^\s*(?:[-•*·▪►]\s+|[-•*·▪►]$)")
+# "» " and "› " mark links as bullets do ("»Zitat«" with no space is a German quotation).
+LIST_ITEM = re.compile(r"^\s*(?:[-•*·▪►»›]\s+|[-•*·▪►]$)")
 
 # Calls to action and widgets: short lines that tell the reader to do something other than read.
 PROMPT = re.compile(
@@ -62,6 +63,8 @@ SITE_NOTICE = re.compile(
         |(?:updates|news|headlines|stories)\s+(?:delivered\s+)?(?:right\s+|straight\s+)?(?:in|to)\s+your\s+inbox
         |\b(?:may|can)\s+be\s+reached\s+at\b|^have\s+a\s+(?:news\s+)?tip\b
         |(?:log\s*in|sign\s+in)\b.{0,40}\bto\s+(?:post|leave|add|write)\s+(?:a\s+|your\s+)?comment
+        |(?:comments?|coment[aá]rios?|commentaires?|kommentare?)\s+(?:\S+\s+){0,12}?(?:will|may|serão|seront|werden)
+            \s+(?:not\s+|não\s+|nicht\s+)?(?:be\s+)?(?:moderated|approved|published|aprovados|publicados|modérés|moderiert)
         |thanks?\s+(?:you\s+)?for\s+(?:signing\s+up|subscribing)|keep\s+an\s+eye\s+on\s+your\s+inbox
         |error\s+processing\s+your\s+(?:subscription|request)|^i\s+agree\s+(?:that|to)\b.{0,80}\b(?:send|e-?mail|newsletter|terms)
         |subscribe\s+to\s+our\b|is\s+a\s+registered\s+trademark\s+of|visit\s+our\s+corporate\s+site
