@@ -363,3 +363,13 @@ def test_comment_moderation_notices_and_guillemet_links_are_furniture() -> None:
     lines = lines_from_text("» Coluna do editor\n»Das ist ein Zitat«, sagte sie.")
     assert [(ln.text, ln.list_item) for ln in lines] == [("Coluna do editor", True),
                                                         ("»Das ist ein Zitat«, sagte sie.", False)]
+
+
+def test_privacy_dialogs_and_squashed_headline_lists_are_furniture() -> None:
+    assert rules.SITE_NOTICE.search("If you have any questions about our Privacy Policy, please contact us.")
+    assert not rules.SITE_NOTICE.search("The regulator said the company's privacy policy broke the law.")
+    assert rules.is_squashed_list("1 Old photo sparks theories 2 Aides left notes for staffers 3 Harbour "
+                                  "closes after the storm 4 Council votes on the budget")
+    for line in ("1 Kyle Busch 5040 5 1 17 27", "1) A cordless drill with two batteries",
+                 "The vote was 1 to 2 and then 3 to 4 after the recount."):
+        assert not rules.is_squashed_list(line), line

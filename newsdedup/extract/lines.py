@@ -117,7 +117,7 @@ def _is_furniture(
         return True  # navigation and link lists; long list items may be article text
     if count <= 15 and rules.PROMPT.match(text):
         return True
-    if count <= 120 and rules.SITE_NOTICE.search(text):
+    if (count <= 120 and rules.SITE_NOTICE.search(text)) or rules.is_squashed_list(text):
         return True
     if count <= 60 and rules.CREDIT.search(text) and not _is_prose(text, count, settings):
         return True

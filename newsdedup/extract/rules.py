@@ -70,7 +70,7 @@ SITE_NOTICE = re.compile(
         |subscribe\s+to\s+our\b|is\s+a\s+registered\s+trademark\s+of|visit\s+our\s+corporate\s+site
         |\bfollow\s+(?:him|her|them|me)\s+on\s+(?:twitter|facebook|instagram)
         |we\s+(?:will\s+)?send\s+(?:you\s+)?an?\s+e-?mail\s+with|email\s+with\s+an\s+activation\s+link
-        |(?:review|updated|read)\s+our\s+(?:privacy\s+policy|terms|cookie\s+policy)|community\s+(?:rules|guidelines)\s+apply
+        |\bour\s+(?:privacy\s+policy|cookie\s+policy|terms\s+of\s+(?:use|service))|community\s+(?:rules|guidelines)\s+apply
         |material\s+on\s+this\s+site\s+may\s+not\s+be|all\s+rights\s+reserved)""",
     re.IGNORECASE | re.VERBOSE,
 )
@@ -155,6 +155,19 @@ def content_words(line: str) -> frozenset[str]:
 
 
 _FIGURE = re.compile(r"^[-+]?\d[\d.,:/%]*$")
+
+
+def is_squashed_list(line: str) -> bool:
+    """A numbered list run into one line ("1 Storm closes harbour 2 Council votes … 3 …"): a widget of
+    headlines whose line breaks were lost. Bare numbers counting 1, 2, 3 between runs of words."""
+    tokens = line.split()
+    expected, gap = 1, 0
+    for token in tokens:
+        if token == str(expected) and (expected == 1 or gap >= 3):
+            expected, gap = expected + 1, 0
+        else:
+            gap += 1
+    return expected > 3 and tokens[0] == "1"
 
 
 def is_data_row(line: str) -> bool:
