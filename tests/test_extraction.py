@@ -373,3 +373,13 @@ def test_privacy_dialogs_and_squashed_headline_lists_are_furniture() -> None:
     for line in ("1 Kyle Busch 5040 5 1 17 27", "1) A cordless drill with two batteries",
                  "The vote was 1 to 2 and then 3 to 4 after the recount."):
         assert not rules.is_squashed_list(line), line
+
+
+def test_an_author_box_heading_ends_the_article() -> None:
+    from newsdedup.extract.lines import _is_author_heading
+
+    assert _is_author_heading("About the author", "")
+    assert _is_author_heading("Sobre Carlos Nadalim", "Pai de dois filhos, Carlos Nadalim é professor.")
+    # A sub-heading that names someone the next paragraph is not about is no author box.
+    assert not _is_author_heading("About Hong Kong", "Protesters stayed in the university overnight.")
+    assert not _is_author_heading("About Jane Doe", "The council met on Monday to discuss the budget.")

@@ -242,6 +242,15 @@ def classify(lines: list[Line], settings: ExtractionSettings, hints: PageHints |
     return PageText(title, published, byline, paragraphs, removed, confidence, labels)
 
 
+def _is_author_heading(text: str, next_text: str) -> bool:
+    """ "About the author", or "About Jane Doe" over a note that names her."""
+    heading = rules.AUTHOR_HEADING.match(text)
+    if not heading:
+        return False
+    name = heading.group("name")
+    return name is None or name.split()[-1] in next_text
+
+
 def _lead_in(lines: list[Line], labels: list[str], counts: list[int], first_body: int,
              settings: ExtractionSettings) -> int:
     """Without a headline to start from, the article starts at its first paragraph, or above it at
@@ -297,7 +306,8 @@ def _drop_teasers(
         established = kept_paragraphs >= 3 and kept_words >= 150
         # Readers' comments (on-topic prose, never the article) or the author's note: the article ended above.
         if established and ((labels[k] != "body" and counts[k] <= 8 and rules.COMMENTS_HEADING.match(ln.text))
-                          or (counts[k] <= 80 and rules.AUTHOR_BIO.match(ln.text))):
+                            or (counts[k] <= 80 and rules.AUTHOR_BIO.match(ln.text))
+                            or _is_author_heading(ln.text, lines[k + 1].text if k + 1 < len(lines) else "")):
             for j in range(k, len(lines)):
                 if labels[j] == "body":
                     labels[j] = "drop"

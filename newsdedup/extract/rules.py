@@ -51,6 +51,12 @@ AUTHOR_BIO = re.compile(
         (?:writer|reporter|journalist|correspondent|editor|columnist|contributor|blogger)\b""",
     re.VERBOSE,
 )
+# The heading of an author box: "About the author", or "About Jane Doe" over a note naming her.
+AUTHOR_HEADING = re.compile(
+    r"""^(?:about\s+the\s+author|sobre\s+(?:o|el)\s+autor|à\s+propos\s+de\s+l[’']auteur|über\s+den\s+autor
+        |(?:about|sobre|über|à\s+propos\s+de)\s+(?P<name>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){1,2}))\s*:?$""",
+    re.VERBOSE | re.IGNORECASE,
+)
 # Site notices written as sentences (cookie consent, subscription pitches, browser warnings): prose in
 # shape, furniture in content. Phrases specific enough not to occur in reporting about the subject.
 SITE_NOTICE = re.compile(
