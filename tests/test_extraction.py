@@ -383,3 +383,16 @@ def test_an_author_box_heading_ends_the_article() -> None:
     # A sub-heading that names someone the next paragraph is not about is no author box.
     assert not _is_author_heading("About Hong Kong", "Protesters stayed in the university overnight.")
     assert not _is_author_heading("About Jane Doe", "The council met on Monday to discuss the budget.")
+
+
+def test_a_standfirst_above_a_byline_split_over_two_lines_is_dropped() -> None:
+    standfirst = "Port workers say the closure could last a week. But the authority expects to reopen sooner."
+    paragraphs = ["The harbour authority closed the port on Tuesday after a storm damaged two piers and sank a "
+                  "fishing boat, officials said.",
+                  "Ferries to the islands were cancelled until Friday, and the coast guard asked residents to stay "
+                  "away from the sea front."]
+    # No headline line here: the article starts at its first prose, which is the standfirst.
+    page = "\n\n".join(["Menu", standfirst, "By\nJane Reporter", *paragraphs])
+    article = _extract_text(page)
+    assert article.paragraphs == paragraphs
+    assert article.byline is None  # "By" alone names no one

@@ -157,7 +157,8 @@ def classify(lines: list[Line], settings: ExtractionSettings, hints: PageHints |
             published = published or rules.find_date(text)
         elif count <= 8 and rules.BYLINE.match(text):
             labels[k] = "meta"
-            byline = byline or re.sub(r"^(?:by|written by|reporting by|author:)\s+", "", text, flags=re.I)
+            byline = byline or re.sub(r"^(?:by|written by|reporting by|author:)\s+", "", text, flags=re.I) \
+                if count > 1 else byline
         elif ln.outside or _is_furniture(ln, count, sites, blank_structure, settings):
             labels[k] = "drop"
         elif _is_prose(text, count, settings) and (ln.blank_after or not blank_structure or count >= 25):
@@ -187,8 +188,7 @@ def classify(lines: list[Line], settings: ExtractionSettings, hints: PageHints |
     start = title_at + 1 if title_at is not None else (body_at[0] if body_at else n)
     if title_at is None:
         start = _lead_in(lines, labels, counts, start, settings)
-    if title_at is not None:
-        _drop_standfirst(labels, title_at)
+    _drop_standfirst(labels, title_at if title_at is not None else start - 1)
     _drop_teasers(lines, labels, counts, start, settings)
     _keep_numbered_lists(lines, labels, hints.recurring)
     _keep_embedded_posts(lines, labels, start)
@@ -264,14 +264,14 @@ def _lead_in(lines: list[Line], labels: list[str], counts: list[int], first_body
     return k
 
 
-def _drop_standfirst(labels: list[str], title_at: int) -> None:
-    """The summary printed between the headline and the byline or date (a dek, a standfirst) restates
-    the article; the article proper starts below the byline."""
-    region = labels[title_at + 1 : title_at + 8]
+def _drop_standfirst(labels: list[str], above_start: int) -> None:
+    """The summary printed between the headline (or wherever the article starts) and the byline or date
+    (a dek, a standfirst) restates the article; the article proper starts below the byline."""
+    region = labels[above_start + 1 : above_start + 8]
     if "meta" not in region:
         return
-    first_meta = title_at + 1 + region.index("meta")
-    above = [k for k in range(title_at + 1, first_meta) if labels[k] == "body"]
+    first_meta = above_start + 1 + region.index("meta")
+    above = [k for k in range(above_start + 1, first_meta) if labels[k] == "body"]
     below = labels[first_meta:].count("body")
     if above and len(above) <= 2 and below >= 2:
         for k in above:

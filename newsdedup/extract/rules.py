@@ -102,7 +102,8 @@ DATELINE = re.compile(r"^[A-Z][A-Z .,'’-]{2,40}(?:\s*\([^)]{2,30}\))?\s*(?:[�
 # The signature under an embedded social post, as its markup falls back to text:
 # "— Display Name (@handle) November 18, 2019".
 POST_SIGNATURE = re.compile(r"^[—–-]\s*\S.{0,80}\(@\w{1,30}\)\s*(.{6,40})$")
-BYLINE = re.compile(r"^(?:by|written\s+by|reporting\s+by|author:)\s+[^\W\d_]", re.IGNORECASE)
+# "By Jane Doe", or "By" alone on its line with the name on the next.
+BYLINE = re.compile(r"^(?:(?:by|written\s+by|reporting\s+by|author:)\s+[^\W\d_]|by:?$)", re.IGNORECASE)
 SITE_SUFFIX = re.compile(r"\s[-–—|]\s([^-–—|]{2,40})$")
 
 _MONTHS = {
