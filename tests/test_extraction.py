@@ -396,3 +396,25 @@ def test_a_standfirst_above_a_byline_split_over_two_lines_is_dropped() -> None:
     article = _extract_text(page)
     assert article.paragraphs == paragraphs
     assert article.byline is None  # "By" alone names no one
+
+
+def test_an_interviews_short_answers_are_kept() -> None:
+    paragraphs = [
+        "We sat down with the new harbour master to ask about the storm, the repairs and what comes next for "
+        "the port's ferries.",
+        "Q: Favourite place on the coast?", "A: The Old Lighthouse at Westbay",
+        "Q: What will the repairs cost?",
+        "A: Several million euros, and most of the winter, because the divers can only work on calm days.",
+    ]
+    page = "\n\n".join(["Meet the harbour master", *paragraphs, "Most Read Stories"])
+    assert _extract_text(page).paragraphs == paragraphs
+
+
+def test_html_hover_cards_inside_a_paragraph_are_not_the_article() -> None:
+    card = ('<span class="rollover-people-block"><a>Jane Doe</a><a>Harbour master resigns after storm</a>'
+            '<a>Council votes on the budget</a></span>')
+    page = HTML_PAGE.replace("after a storm damaged", f"after a storm <a>Jane Doe</a>{card} damaged")
+    article = extract(RawDocument.from_bytes("coast/storm.html", page.encode(), datetime.now(UTC)))
+    assert isinstance(article, Article)
+    assert "after a storm Jane Doe damaged two piers" in " ".join(article.paragraphs)
+    assert "resigns" not in " ".join(article.paragraphs)

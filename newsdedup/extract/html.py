@@ -31,6 +31,7 @@ _FURNITURE_WORDS = {
     "newsletter", "promo", "advert", "advertisement", "ads", "ad", "cookie", "cookies", "banner", "popup",
     "modal", "teaser", "teasers", "trending", "popular", "widget", "caption", "credit", "tags", "toolbar",
     "outbrain", "taboola", "signup", "login", "masthead", "skip", "hidden", "sr-only", "print",
+    "rollover", "tooltip", "popover", "hovercard",  # cards that pop up over a linked name
 }
 _CLASS_SPLIT = re.compile(r"[\s_\-]+")
 _PARAGRAPH_TAGS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table", "br"}

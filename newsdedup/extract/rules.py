@@ -97,6 +97,9 @@ TEASER_HEADING = re.compile(
 NUMBERED_ITEM = re.compile(r"^(\d{1,3})\s?[.):-]\s+\S")
 # What a teaser headline may end with after the words it borrows from the story: a tag or an ellipsis.
 TEASER_TAIL = re.compile(r"\s*(?:[-–—|]\s*\w+|\.\.\.|…)\s*$")
+# An interview set as questions and answers.
+QUESTION = re.compile(r"^(?:Q|Question)\s?[:.]\s")
+ANSWER = re.compile(r"^(?:A|Answer)\s?[:.]\s")
 # A wire dateline opens an article paragraph: "WASHINGTON (Reuters) — ...", "LONDON: ...".
 DATELINE = re.compile(r"^[A-Z][A-Z .,'’-]{2,40}(?:\s*\([^)]{2,30}\))?\s*(?:[—–:]|-\s)\s*\S")
 # The signature under an embedded social post, as its markup falls back to text:
