@@ -418,3 +418,19 @@ def test_html_hover_cards_inside_a_paragraph_are_not_the_article() -> None:
     assert isinstance(article, Article)
     assert "after a storm Jane Doe damaged two piers" in " ".join(article.paragraphs)
     assert "resigns" not in " ".join(article.paragraphs)
+
+
+def test_a_recipes_ingredients_and_steps_are_kept_and_a_link_list_is_not() -> None:
+    ingredients = ["8 ripe pears, cored and peeled", "1/2 tsp ground cloves", "2 cups honey"]
+    steps = ["Fill the canner with water and set it to simmer.", "Add the honey and boil until it thickens.",
+             "Remove the jars from the canner and allow them to cool."]
+    links = ["15 Amazing Images of Stars", "Our Favourite Jam Recipes", "Subscribe to the Magazine"]
+    intro = ("This spiced pear jam is sweetened with honey instead of sugar, and it keeps for a year in a cool "
+             "cupboard once the jars are sealed.")
+    outro = "The jam will set within two days; if it stays runny, boil it again with a little more pectin."
+    page = "\n\n".join(["Spiced honey pear jam", intro, "Ingredients", "\n".join(f"- {i}" for i in ingredients),
+                        "Instructions", "\n".join(f"- {s}" for s in steps), "More recipes",
+                        "\n".join(f"- {li}" for li in links), outro])
+    paragraphs = _extract_text(page).paragraphs
+    assert all(line in paragraphs for line in ingredients + steps)
+    assert not any(line in paragraphs for line in links)

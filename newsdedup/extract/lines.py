@@ -194,6 +194,7 @@ def classify(lines: list[Line], settings: ExtractionSettings, hints: PageHints |
     _keep_embedded_posts(lines, labels, start)
     body_at = [k for k, label in enumerate(labels) if label == "body"]
     end = body_at[-1] if body_at else -1
+    _keep_instruction_lists(lines, labels, counts, start, end, hints.recurring)
     # The article's last paragraph may be one short sentence ("The trial continues.").
     while 0 <= end < n - 1 and labels[end + 1] == "?" and counts[end + 1] >= 4 \
             and rules.ends_sentence(lines[end + 1].text) and rules.title_case_ratio(lines[end + 1].text) < 0.5 \
@@ -409,6 +410,30 @@ def _keep_numbered_lists(lines: list[Line], labels: list[str], recurring: frozen
                 if labels[j] not in ("title", "meta") and fingerprint(lines[j].text) not in recurring:
                     labels[j] = "body"
         k = items[-1] + 1
+
+
+def _keep_instruction_lists(lines: list[Line], labels: list[str], counts: list[int], start: int, end: int,
+                            recurring: frozenset[int]) -> None:
+    """A bulleted list inside the article whose items are quantities ("2 cups flour", a recipe's
+    ingredients) or whole sentences (a how-to's steps) is the article's. Navigation, share bars and
+    headline lists are neither."""
+    k = start
+    while k <= end:
+        if not lines[k].list_item:
+            k += 1
+            continue
+        run = [k]
+        while run[-1] + 1 <= end and lines[run[-1] + 1].list_item:
+            run.append(run[-1] + 1)
+        k = run[-1] + 1
+        items = [lines[j].text for j in run]
+        quantities = sum(bool(rules.QUANTITY.match(t)) for t in items)
+        steps = sum(counts[j] >= 5 and rules.ends_sentence(lines[j].text) and not lines[j].text.endswith("..")
+                    and rules.title_case_ratio(lines[j].text) < 0.5 for j in run)
+        if len(run) >= 3 and max(quantities, steps) >= 0.6 * len(run):
+            for j in run:
+                if labels[j] == "drop" and fingerprint(lines[j].text) not in recurring:
+                    labels[j] = "body"
 
 
 def _keep_embedded_posts(lines: list[Line], labels: list[str], start: int) -> None:

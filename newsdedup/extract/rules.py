@@ -19,7 +19,7 @@ LIST_ITEM = re.compile(r"^\s*(?:[-•*·▪►»›]\s+|[-•*·▪►]$)")
 # Calls to action and widgets: short lines that tell the reader to do something other than read.
 PROMPT = re.compile(
     r"""^(?:
-        read\s+(?:more|also|next|the\s+full)|also\s+(?:on|read|see)\b|see\s+(?:also|more)\b|related\b|more\s+(?:from|on|stories|news)\b
+        read\s+(?:more|also|next|the\s+full)|also\s*:?\s*(?:on|read|see)\b|see\s+(?:also|more)\b|related\b|more\s+(?:from|on|stories|news)\b
         |click\s+here|sign\s+up|subscribe|log\s*in\b|sign\s+in\b|register\b|follow\s+us|share\b|like\s+this
         |leave\s+a\s+(?:reply|comment)|comments?\b|\d+\s+comments?|add\s+a\s+comment|join\s+the\s+(?:discussion|conversation)
         |to\s+participate\s+in|advertisement|sponsored|newsletter|download\s+(?:our|the)\s+app|watch\b|listen\b
@@ -97,6 +97,9 @@ TEASER_HEADING = re.compile(
 NUMBERED_ITEM = re.compile(r"^(\d{1,3})\s?[.):-]\s+\S")
 # What a teaser headline may end with after the words it borrows from the story: a tag or an ellipsis.
 TEASER_TAIL = re.compile(r"\s*(?:[-–—|]\s*\w+|\.\.\.|…)\s*$")
+# A quantity opening a list item: "2 cups flour", "1/2 tsp salt", "½ lemon", "8-9 ripe pears".
+# (A capital after the number makes a listicle's headline instead: "15 Amazing Images of Stars".)
+QUANTITY = re.compile(r"^(?:\d+(?:[-/.,]\d+)?(?:\s+\d/\d)?|[½¼¾⅓⅔⅛])\s+[^\W\d_A-Z]")
 # An interview set as questions and answers.
 QUESTION = re.compile(r"^(?:Q|Question)\s?[:.]\s")
 ANSWER = re.compile(r"^(?:A|Answer)\s?[:.]\s")
