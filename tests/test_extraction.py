@@ -117,14 +117,14 @@ def test_a_table_interrupted_by_page_prompts_stays_with_the_article() -> None:
         "Updated: Sat 8:31 PM, Feb 17, 2018",
         prose,
         "READ MORE: Another story about something else entirely — report",
-        "1 Kyle Busch 5040 5 1 17 27",
+        "1 Ana Lindqvist 4820 6 2 15 22",
         "Also on example.com Two other headlines for a different story — report",
-        "2 Martin Truex Jr. 5035 7 0 15 24",
+        "2 Tomas Berger Jr. 4815 4 1 13 20",
         "The team said it would keep both drivers for next season, its principal told reporters on Sunday.",
     ])
     article = _extract_text(page)
-    assert "1 Kyle Busch 5040 5 1 17 27" in article.paragraphs
-    assert "2 Martin Truex Jr. 5035 7 0 15 24" in article.paragraphs
+    assert "1 Ana Lindqvist 4820 6 2 15 22" in article.paragraphs
+    assert "2 Tomas Berger Jr. 4815 4 1 13 20" in article.paragraphs
     assert not any(p.startswith(("READ MORE", "Also on")) for p in article.paragraphs)
     # Date lines are full of figures too, but they are the page's metadata, not rows of a table.
     assert not any(p.startswith(("Posted", "Updated")) for p in article.paragraphs)
@@ -147,11 +147,11 @@ def test_a_table_flattened_one_cell_a_line_is_one_paragraph_of_the_article() -> 
 
 def test_a_long_sentence_without_a_final_stop_inside_the_article_is_kept() -> None:
     """Between the article's prose, a long line in sentence case is prose even without its full stop."""
-    unstopped = ("Chelsea have this morning paid the fee to the Spanish league to secure the record signing of "
+    unstopped = ("Rovers have this morning paid the fee to the national league to secure the record signing of "
                  "the goalkeeper from the Basque club")
     page = "\n".join([
         "Home", "Sport", "Football",
-        "Chelsea complete the signing of their new goalkeeper",
+        "Rovers complete the signing of their new goalkeeper",
         "The 23-year-old flew to London yesterday evening and will spend the day completing the formalities "
         "of the deal with the club's staff, officials said.",
         unstopped,
@@ -370,7 +370,7 @@ def test_privacy_dialogs_and_squashed_headline_lists_are_furniture() -> None:
     assert not rules.SITE_NOTICE.search("The regulator said the company's privacy policy broke the law.")
     assert rules.is_squashed_list("1 Old photo sparks theories 2 Aides left notes for staffers 3 Harbour "
                                   "closes after the storm 4 Council votes on the budget")
-    for line in ("1 Kyle Busch 5040 5 1 17 27", "1) A cordless drill with two batteries",
+    for line in ("1 Ana Lindqvist 4820 6 2 15 22", "1) A cordless drill with two batteries",
                  "The vote was 1 to 2 and then 3 to 4 after the recount."):
         assert not rules.is_squashed_list(line), line
 
@@ -379,7 +379,7 @@ def test_an_author_box_heading_ends_the_article() -> None:
     from newsdedup.extract.lines import _is_author_heading
 
     assert _is_author_heading("About the author", "")
-    assert _is_author_heading("Sobre Carlos Nadalim", "Pai de dois filhos, Carlos Nadalim é professor.")
+    assert _is_author_heading("Sobre Marta Souza", "Mãe de dois filhos, Marta Souza é professora.")
     # A sub-heading that names someone the next paragraph is not about is no author box.
     assert not _is_author_heading("About Hong Kong", "Protesters stayed in the university overnight.")
     assert not _is_author_heading("About Jane Doe", "The council met on Monday to discuss the budget.")
@@ -434,3 +434,12 @@ def test_a_recipes_ingredients_and_steps_are_kept_and_a_link_list_is_not() -> No
     paragraphs = _extract_text(page).paragraphs
     assert all(line in paragraphs for line in ingredients + steps)
     assert not any(line in paragraphs for line in links)
+
+
+def test_a_tables_heading_row_goes_with_its_rows() -> None:
+    prose = ("The final standings after thirty-six races left the champion only five points clear of his "
+             "team-mate, the closest finish the series has seen in more than a decade.")
+    rows = ["Pos. Driver Points Wins Poles", "1 Ana Lindqvist 4820 6 2", "2 Tomas Berger 4815 4 1",
+            "3 Mia Okafor 4790 3 3"]
+    page = "\n\n".join(["Standings settle a close season", prose, "\n".join(rows), "Most Read", "Sign up"])
+    assert _extract_text(page).paragraphs == [prose, *rows]

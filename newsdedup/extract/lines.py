@@ -170,6 +170,10 @@ def classify(lines: list[Line], settings: ExtractionSettings, hints: PageHints |
     in_table = {k for rows in tables for k in rows}
     prose_at = [k for k, label in enumerate(labels) if label == "body"]
     for rows in tables:
+        head = rows[0] - 1  # the column headings: a row without figures right above the first
+        if head >= 0 and labels[head] == "?" and not lines[head].blank_after and counts[head] <= 15 \
+                and not rules.ends_sentence(lines[head].text):
+            in_table.add(head)  # judged with the article's other short lines, never as its headline
         if any(rows[0] - 3 <= k <= rows[-1] + 3 for k in prose_at):
             for j in rows:
                 if fingerprint(lines[j].text) not in hints.recurring:
@@ -490,7 +494,7 @@ def _find_title(
         best: tuple[float, int] | None = None
         for k in range(limit):
             ln, count = lines[k], counts[k]
-            if labels[k] in ("drop", "meta") or ln.list_item or not 3 <= count <= 30:
+            if labels[k] != "?" or ln.list_item or not 3 <= count <= 30:
                 continue
             if ln.text.endswith(".") and not ln.text.endswith("..."):
                 continue
