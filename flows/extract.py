@@ -10,7 +10,7 @@ from pydantic import Field
 
 from flows.common import ProgressArtifact, open_store, settings_for
 from newsdedup.config import DEFAULT_STORE_URL
-from newsdedup.pipeline import ExtractStats, batches, extract_batch, pending_extraction
+from newsdedup.pipeline import ExtractStats, batches, extract_batch, plan_extraction
 
 
 @task(name="extract-batch", retries=2, retry_delay_seconds=2, cache_policy=NONE, timeout_seconds=3600)
@@ -24,7 +24,11 @@ def extract(
     batch_size: Annotated[int, Field(gt=0, le=100_000)] = 1000,
 ) -> ExtractStats:
     logger = get_run_logger()
-    pending = pending_extraction(open_store(store_url))
+    plan = plan_extraction(open_store(store_url))
+    pending = plan.pending
+    if plan.replaced_version:
+        logger.info("the extractor changed (version %s was stored): every page is extracted again, its earlier "
+                    "record superseded, and de-duplication starts afresh", plan.replaced_version)
     logger.info("extract: %d raw documents pending", len(pending))
     total = ExtractStats()
     progress = ProgressArtifact("extract: raw documents processed")

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from newsdedup.config import Settings
 from newsdedup.documents import RawDocument, sha256_hex
 from newsdedup.extract import extract
-from newsdedup.pipeline import dedup_batch, extract_batch, pending_dedup, pending_extraction
+from newsdedup.pipeline import dedup_batch, extract_batch, pending_dedup, plan_extraction
 from newsdedup.store import Store
 from newsdedup.store.schema import articles, overlaps
 
@@ -48,7 +48,7 @@ def dedup_pages(docs: list[dict[str, Any]], settings: Settings | None = None) ->
                 RawDocument.from_bytes(source_of[d["id"]], d["text"].encode("utf-8"), _EPOCH + timedelta(seconds=n),
                                        "text/plain")
                 for n, d in enumerate(docs))
-            hashes = pending_extraction(store)
+            hashes = plan_extraction(store).pending
             for start in range(0, len(hashes), settings.batch_size):
                 extract_batch(store, hashes[start:start + settings.batch_size], settings)
             ids = pending_dedup(store)

@@ -52,6 +52,7 @@ class ExtractStats:
     quarantined: int = 0
     boilerplate_removed: int = 0
     low_confidence: int = 0
+    superseded: int = 0  # records of an earlier extractor version retired
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
 
     def add(self, other: ExtractStats) -> None:
@@ -60,6 +61,7 @@ class ExtractStats:
         self.quarantined += other.quarantined
         self.boilerplate_removed += other.boilerplate_removed
         self.low_confidence += other.low_confidence
+        self.superseded += other.superseded
         for reason, n in other.quarantine_reasons.items():
             self.quarantine_reasons[reason] = self.quarantine_reasons.get(reason, 0) + n
 
@@ -73,8 +75,18 @@ def ingest_files(store: Store, root: Path, names: list[str], settings: Settings,
     return IngestStats(len(names), new, versions, len(result.unchanged), len(result.quarantined))
 
 
-def pending_extraction(store: Store) -> list[str]:
-    return store.pending_extraction(EXTRACTOR_VERSION)
+@dataclass
+class ExtractionPlan:
+    pending: list[str]  # raw documents to extract, in arrival order
+    replaced_version: str | None = None  # an earlier extractor whose records this run supersedes
+
+
+def plan_extraction(store: Store) -> ExtractionPlan:
+    """What to extract. After an upgrade of the extractor, that is every stored page: the store adopts
+    the new version (resetting what was derived across pages) and each page's old record is superseded
+    when it is extracted again, so old and new records of one page never stand side by side."""
+    replaced = store.adopt_extractor_version(EXTRACTOR_VERSION)
+    return ExtractionPlan(store.pending_extraction(EXTRACTOR_VERSION), replaced)
 
 
 def extract_batch(store: Store, hashes: list[str], settings: Settings) -> ExtractStats:
@@ -93,7 +105,7 @@ def extract_batch(store: Store, hashes: list[str], settings: Settings) -> Extrac
     produced: list[Article] = []
     for item in map_in_processes(extract_job, jobs, worker_count(settings.extract_workers)):
         (failed if isinstance(item, Quarantined) else produced).append(item)  # type: ignore[arg-type]
-    store.add_articles(produced, {r.sha256: r.seen_at for r in raws})
+    _, superseded = store.add_articles(produced, {r.sha256: r.seen_at for r in raws}, [r.sha256 for r in raws])
     store.add_line_counts(counts)
     store.quarantine(failed)
     reasons: dict[str, int] = {}
@@ -105,12 +117,13 @@ def extract_batch(store: Store, hashes: list[str], settings: Settings) -> Extrac
         quarantined=len(failed),
         boilerplate_removed=sum(a.boilerplate_removed for a in produced),
         low_confidence=sum(a.confidence < 0.5 for a in produced),
+        superseded=superseded,
         quarantine_reasons=reasons,
     )
 
 
 def pending_dedup(store: Store) -> list[str]:
-    return store.pending_dedup()
+    return store.pending_dedup(EXTRACTOR_VERSION)
 
 
 def dedup_batch(store: Store, ids: list[str], settings: Settings) -> BatchOutcome:

@@ -76,6 +76,7 @@ def format_summary(summary: dict[str, Any]) -> str:
         ("records written", extract["articles"]),
         ("boilerplate lines removed", extract["boilerplate_removed"]),
         ("low-confidence extractions", extract["low_confidence"]),
+        *([("earlier extractions superseded", extract["superseded"])] if extract.get("superseded") else []),
         ("new stories (groups)", dedup["unique"]),
         ("exact duplicates", dedup["exact"]),
         ("near duplicates", dedup["near"]),

@@ -23,7 +23,7 @@ from newsdedup.pipeline import (
     extract_batch,
     ingest_files,
     pending_dedup,
-    pending_extraction,
+    plan_extraction,
 )
 from newsdedup.sources.files import list_files
 from newsdedup.store import Store
@@ -95,7 +95,7 @@ def run_steps(
     """The pipeline's three steps without Prefect (what the flows call, batch by batch)."""
     settings = settings or Settings()
     ingested = ingest_files(store, raw, list_files(raw), settings, datetime.now(UTC))
-    extracted = extract_batch(store, pending_extraction(store), settings)
+    extracted = extract_batch(store, plan_extraction(store).pending, settings)
     deduped = dedup_batch(store, pending_dedup(store), settings)
     return ingested, extracted, deduped
 

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from test_dedup import SEED, _variants
 
 from newsdedup.config import Settings
-from newsdedup.pipeline import batches, dedup_batch, extract_batch, ingest_files, pending_dedup, pending_extraction
+from newsdedup.pipeline import batches, dedup_batch, extract_batch, ingest_files, pending_dedup, plan_extraction
 from newsdedup.sources.files import list_files
 from newsdedup.store import Store
 
@@ -34,7 +34,7 @@ def test_concurrent_dedup_runs_make_one_group_per_story(store_url: str, raw_dir:
     store = Store.open(store_url)
     settings = Settings()
     ingest_files(store, raw_dir, list_files(raw_dir), settings, datetime.now(UTC))
-    extract_batch(store, pending_extraction(store), settings)
+    extract_batch(store, plan_extraction(store).pending, settings)
     pending = len(pending_dedup(store))
 
     context = multiprocessing.get_context("spawn")

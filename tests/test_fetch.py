@@ -26,7 +26,7 @@ from http_server import (
 from sqlalchemy import select
 
 from newsdedup.config import FetchSettings, Settings
-from newsdedup.pipeline import dedup_batch, extract_batch, pending_dedup, pending_extraction
+from newsdedup.pipeline import dedup_batch, extract_batch, pending_dedup, plan_extraction
 from newsdedup.sources.crawl import SourceList, fetch_sources
 from newsdedup.sources.feeds import ListingError, gunzip, parse_feed
 from newsdedup.sources.http import AddressPolicy, Fetcher, FetchResult, check_url, retry_after_seconds
@@ -235,7 +235,7 @@ def test_fetch_keeps_everything_raw_then_extracts_and_dedups(newsroom: LocalServ
     assert {q["reason"] for q in rows(store, quarantine)} == {"http_500"}
 
     settings = Settings()
-    extracted = extract_batch(store, pending_extraction(store), settings)
+    extracted = extract_batch(store, plan_extraction(store).pending, settings)
     assert extracted.articles == 4  # listings are kept, never extracted
     deduped = dedup_batch(store, pending_dedup(store), settings)
     by_source = {r["source"]: r for r in rows(store, articles)}
@@ -294,10 +294,10 @@ def test_nothing_fetched_is_lost_when_a_later_step_fails(newsroom: LocalServer, 
         raise RuntimeError("extractor crashed")
     monkeypatch.setattr(pipeline_module, "extract_job", broken)
     with pytest.raises(RuntimeError):
-        extract_batch(store, pending_extraction(store), Settings())
-    assert len(pending_extraction(store)) == 2  # both pages kept, still waiting for extraction
+        extract_batch(store, plan_extraction(store).pending, Settings())
+    assert len(plan_extraction(store).pending) == 2  # both pages kept, still waiting for extraction
     monkeypatch.undo()
-    assert extract_batch(store, pending_extraction(store), Settings()).articles == 2
+    assert extract_batch(store, plan_extraction(store).pending, Settings()).articles == 2
 
 
 def test_sources_file(tmp_path: Path) -> None:

@@ -5,11 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import SEEDS, article_by_source, run_steps
 from sqlalchemy import select
 
+import newsdedup.extract as extract_module
+import newsdedup.pipeline as pipeline_module
 from newsdedup.config import Settings
+from newsdedup.pipeline import plan_extraction
 from newsdedup.store import Store
+from newsdedup.store.read import show
 from newsdedup.store.schema import articles, groups, index_documents, lsh_buckets, overlaps, raw_sources
 
 
@@ -141,3 +146,48 @@ def test_outlet_furniture_is_learned_across_runs_from_the_store(store: Store, tm
     # Seen on 1, 2 pages: kept; from the third page on it is the outlet's furniture.
     assert kept == [True, True, False, False, False]
     assert quote_kept == [True, True]
+
+
+def _partition(store: Store) -> set[frozenset[str]]:
+    """The grouping of the store's articles, by source: comparable across article ids."""
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(articles.c.source, articles.c.group_id)).tuples().all()
+    by_group: dict[str, set[str]] = {}
+    for source, group_id in rows:
+        by_group.setdefault(group_id, set()).add(source)
+    return {frozenset(members) for members in by_group.values()}
+
+
+def test_an_extractor_upgrade_supersedes_every_earlier_record(store: Store, raw_dir: Path, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Records of an earlier extractor version are replaced, never left beside the new ones as their
+    exact duplicates: each page is extracted again, its old record retired and pointing at the new one,
+    and de-duplication starts afresh, grouping as a fresh store does."""
+    (raw_dir / "zz_copy.txt").write_bytes((raw_dir / "001_233dc4c3cfabbe5b.txt").read_bytes() + b"\n")
+    current = extract_module.EXTRACTOR_VERSION
+    monkeypatch.setattr(extract_module, "EXTRACTOR_VERSION", "0")
+    monkeypatch.setattr(pipeline_module, "EXTRACTOR_VERSION", "0")
+    run_steps(store, raw_dir)
+    old = article_by_source(store)
+    assert len(old) == 6 and all(a["extractor_version"] == "0" for a in old.values())
+
+    monkeypatch.setattr(extract_module, "EXTRACTOR_VERSION", current)
+    monkeypatch.setattr(pipeline_module, "EXTRACTOR_VERSION", current)
+    plan = plan_extraction(store)
+    assert plan.replaced_version == "0" and len(plan.pending) == 6
+    _, extracted, deduped = run_steps(store, raw_dir)
+    assert extracted.articles == 6 and extracted.superseded == 6 and deduped.articles == 6
+    new = article_by_source(store)
+    assert {a["extractor_version"] for a in new.values()} == {current}
+    with store.engine.connect() as conn:
+        group_canonicals = set(conn.execute(select(groups.c.canonical_id)).scalars())
+        linked = {i for pair in conn.execute(select(overlaps.c.article_a, overlaps.c.article_b)) for i in pair}
+    assert group_canonicals | linked <= {a["id"] for a in new.values()}, "no link to a retired record"
+    for source, record in old.items():
+        shown = show(store, record["id"])
+        assert shown is not None and shown["supersedes"] == record["id"] and shown["id"] == new[source]["id"]
+
+    fresh = Store.open(f"sqlite:///{tmp_path / 'fresh.db'}")
+    run_steps(fresh, raw_dir)
+    assert _partition(store) == _partition(fresh)
+    assert plan_extraction(store).replaced_version is None  # adopted once

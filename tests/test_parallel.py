@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from newsdedup import parallel
 from newsdedup.config import Settings
-from newsdedup.pipeline import extract_batch, ingest_files, pending_extraction
+from newsdedup.pipeline import extract_batch, ingest_files, plan_extraction
 from newsdedup.sources.files import list_files
 from newsdedup.store import Store
 from newsdedup.store.schema import articles
@@ -52,7 +52,7 @@ def _extract_all(tmp_path: Path, name: str, workers: int) -> list[tuple[object, 
     store = Store.open(f"sqlite:///{tmp_path / name / 'store.db'}")
     settings = Settings().replace(extract_workers=workers)
     ingest_files(store, raw, list_files(raw), settings, datetime.now(UTC))
-    hashes = pending_extraction(store)
+    hashes = plan_extraction(store).pending
     assert len(hashes) >= 2 * parallel.MIN_ITEMS_PER_WORKER
     stats = extract_batch(store, hashes, settings)
     with store.engine.connect() as conn:

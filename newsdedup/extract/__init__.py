@@ -20,8 +20,9 @@ from newsdedup.extract.decode import UndecodableInput, decode, looks_like_html
 from newsdedup.extract.html import parse_html
 from newsdedup.extract.lines import Line, PageHints, classify, fingerprint, lines_from_text
 
-# Bump when extraction output changes: article ids include it, so records are re-derived, not mixed.
-EXTRACTOR_VERSION = "1"
+# Bump when extraction output changes: article ids include it, and a store holding records of another
+# version re-extracts every page, each new record superseding the old one (pipeline.plan_extraction).
+EXTRACTOR_VERSION = "2"
 
 
 def article_id(raw_sha256: str) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 
-from newsdedup.store.schema import articles, groups, overlaps, quarantine, raw_documents, runs
+from newsdedup.store.schema import articles, groups, overlaps, quarantine, raw_documents, runs, superseded_articles
 from newsdedup.store.store import Store
 
 _EXPORT_PAGE = 1000
@@ -98,9 +98,21 @@ def _joined() -> Any:
 
 
 def show(store: Store, article_id: str) -> dict[str, Any] | None:
-    """One record, found by id (or a unique id prefix), with its group's members and its overlaps."""
+    """One record, found by id (or a unique id prefix), with its group's members and its overlaps.
+    The id of a record an earlier extractor made leads to the record that superseded it."""
     with store.engine.connect() as conn:
         rows = conn.execute(_joined().where(articles.c.id.startswith(article_id, autoescape=True)).limit(2)).all()
+        if not rows:
+            old = conn.execute(select(superseded_articles).where(
+                superseded_articles.c.id.startswith(article_id, autoescape=True)).limit(2)).all()
+            if len(old) != 1:
+                return None
+            if old[0].successor_id is None:
+                return {"id": old[0].id, "superseded": True, "successor": None,
+                        "note": f"extractor version {old[0].extractor_version} made this record; the current "
+                                "extractor finds no article on its page (see quarantine)"}
+            record = show(store, old[0].successor_id)
+            return record and {**record, "supersedes": old[0].id}
         if len(rows) != 1:
             return None
         row = rows[0]

@@ -137,6 +137,18 @@ lsh_buckets = Table(
     sqlite_with_rowid=False,  # the primary key is the table: one B-tree to write and to search
 )
 
+# Records an earlier extractor version made, retired when their raw document was extracted again:
+# each old id points at the record that replaced it (none when the page no longer yields an article).
+superseded_articles = Table(
+    "superseded_articles",
+    metadata,
+    Column("id", String(20), primary_key=True),
+    Column("successor_id", String(20), index=True),
+    Column("raw_sha256", String(64), nullable=False),
+    Column("extractor_version", String(16), nullable=False),
+    Column("superseded_at", DateTime(timezone=True), nullable=False),
+)
+
 # Facts about the store itself, such as the parameters its dedup index was built with.
 store_meta = Table(
     "store_meta",

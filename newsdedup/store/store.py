@@ -33,12 +33,14 @@ from newsdedup.store.schema import (
     raw_documents,
     raw_sources,
     store_meta,
+    superseded_articles,
 )
 
 _DEDUP_LOCK_KEY = 0x6E65777364656475  # "newsdedu": the advisory lock id of de-duplication
 _IN_CHUNK = 500  # ids per IN (...) clause: well under SQLite's and PostgreSQL's parameter limits
 # Index tables of earlier versions, dropped when the index is rebuilt in its present form.
 _LEGACY_INDEX_TABLES = ("lsh_bands", "signatures")
+_EXTRACTOR_META = "extractor_version"
 
 
 class StoreError(RuntimeError):
@@ -313,9 +315,37 @@ class Store:
                                                     r.media_type, r.headers or {}, r.role, r.final_url)
         return [by_hash[h] for h in hashes if h in by_hash]
 
-    def add_articles(self, items: Sequence[Article], ingested_at: dict[str, datetime]) -> int:
-        if not items:
-            return 0
+    def adopt_extractor_version(self, version: str) -> str | None:
+        """Make `version` the store's extractor. When records of another version are stored, everything
+        derived from them across pages is reset first, in one transaction: groups, overlap links, the
+        dedup index, the outlets' line counts and extraction quarantine (a new extractor may read those
+        pages). Their raw documents are then pending again; each old record is superseded when its page
+        is re-extracted. Returns the version replaced, or None."""
+        if self.meta(_EXTRACTOR_META) == version:
+            return None
+        with self.dedup_lock(), self.engine.begin() as conn:
+            recorded = conn.execute(select(store_meta.c.value).where(store_meta.c.name == _EXTRACTOR_META)
+                                    ).scalar_one_or_none()
+            older = conn.execute(select(articles.c.extractor_version)
+                                 .where(articles.c.extractor_version != version).limit(1)).scalar_one_or_none()
+            if recorded != version and (recorded is not None or older is not None):
+                for table in (lsh_buckets, index_documents, groups, overlaps, outlet_lines, outlet_pages):
+                    conn.execute(table.delete())
+                conn.execute(update(articles).values(text_hash=None, group_id=None, duplicate_kind=None,
+                                                     matched_id=None, similarity=None))
+                conn.execute(quarantine.delete().where(quarantine.c.stage == "extract"))
+            else:
+                recorded = older = None  # a new store: nothing to replace
+            stmt = self._insert(store_meta).values(name=_EXTRACTOR_META, value=version)
+            conn.execute(stmt.on_conflict_do_update(index_elements=[store_meta.c.name], set_={"value": version}))
+        return recorded or older
+
+    def add_articles(self, items: Sequence[Article], ingested_at: dict[str, datetime],
+                     extracted: Sequence[str] = ()) -> tuple[int, int]:
+        """Add new articles; records an earlier extractor made from the raw documents `extracted` (this
+        batch's) are superseded by them in the same transaction. Returns (added, superseded)."""
+        if not items and not extracted:
+            return 0, 0
         with self.engine.begin() as conn:
             existing = self._existing(conn, articles.c.id, [a.id for a in items])
             start = conn.execute(select(func.coalesce(func.max(articles.c.seq), 0))).scalar_one()
@@ -330,12 +360,35 @@ class Store:
                  "seq": start + k + 1}
                 for k, a in enumerate(fresh)
             ])
-        return len(fresh)
+            superseded = self._supersede(conn, extracted, {a.raw_sha256: a for a in items})
+        return len(fresh), superseded
+
+    def _supersede(self, conn: Connection, raw_hashes: Sequence[str], successors: dict[str, Article]) -> int:
+        """Retire the records of earlier extractor versions made from these raw documents."""
+        retired: list[dict[str, Any]] = []
+        for chunk in _chunks(list(raw_hashes)):
+            q = select(articles.c.id, articles.c.raw_sha256, articles.c.extractor_version).where(
+                articles.c.raw_sha256.in_(chunk))
+            for old_id, raw_sha256, version in conn.execute(q):
+                successor = successors.get(raw_sha256)
+                if successor is None or successor.extractor_version != version:
+                    retired.append({"id": old_id, "successor_id": successor.id if successor else None,
+                                    "raw_sha256": raw_sha256, "extractor_version": version, "superseded_at": now()})
+        if retired:
+            self._insert_ignore(conn, superseded_articles, retired)
+            for chunk in _chunks([r["id"] for r in retired]):
+                conn.execute(overlaps.delete().where(overlaps.c.article_a.in_(chunk) | overlaps.c.article_b.in_(chunk)))
+                conn.execute(articles.delete().where(articles.c.id.in_(chunk)))
+        return len(retired)
 
     # -- de-duplication --------------------------------------------------------------------------
 
-    def pending_dedup(self) -> list[str]:
-        q = select(articles.c.id).where(articles.c.group_id.is_(None)).order_by(articles.c.seq)
+    def pending_dedup(self, extractor_version: str) -> list[str]:
+        """Articles of this extractor version not de-duplicated yet, in arrival order (records of an
+        earlier version wait to be superseded, never joining groups)."""
+        q = (select(articles.c.id).where(articles.c.group_id.is_(None),
+                                         articles.c.extractor_version == extractor_version)
+             .order_by(articles.c.seq))
         with self.engine.connect() as conn:
             return list(conn.execute(q).scalars())
 
