@@ -168,10 +168,10 @@ def test_newsletter_pitches_in_sentence_form_are_site_notices() -> None:
     for pitch in ("Stay up to date with Acme. Subscribe to our weekly newsletter.", "Want more stories like this?",
                   "Every day we send an email with the top stories from the site.",
                   "An email with an activation link has just been sent to your email address."):
-        assert rules.SITE_NOTICE.search(pitch), pitch
+        assert rules.is_site_notice(pitch), pitch
     for reporting in ("The company said it would send an email to customers affected by the outage.",
                       "Readers who subscribe to the paper's print edition were not affected."):
-        assert not rules.SITE_NOTICE.search(reporting), reporting
+        assert not rules.is_site_notice(reporting), reporting
 
 
 def test_a_numbered_list_after_the_prose_is_the_article() -> None:
@@ -263,12 +263,12 @@ def test_share_widgets_and_contact_notices_are_furniture() -> None:
                    "His book is out now. Follow him on Twitter @example.",
                    "Need more? Subscribe to our sister title for the latest news.",
                    "Example Sports is a registered trademark of Example Broadcasting Inc."):
-        assert rules.SITE_NOTICE.search(notice), notice
+        assert rules.is_site_notice(notice), notice
     for reporting in ("Sharing the cost of the bridge was agreed by both councils on Monday.",
                       "The mayor could not be reached for comment on Tuesday evening.",
                       "I agree with the minister that the plan needs more time, the mayor said.",
                       "Fans can follow the race on television or on the club's website."):
-        assert not rules.PROMPT.match(reporting) and not rules.SITE_NOTICE.search(reporting), reporting
+        assert not rules.PROMPT.match(reporting) and not rules.is_site_notice(reporting), reporting
 
 
 def test_a_social_post_quoted_in_the_article_is_kept_with_its_signature() -> None:
@@ -358,16 +358,16 @@ def test_a_short_closing_sentence_ends_the_article() -> None:
 def test_comment_moderation_notices_and_guillemet_links_are_furniture() -> None:
     for notice in ("ATENÇÃO: Comentários com textos ofensivos não serão aprovados pelo moderador.",
                    "Comments will be moderated before they appear."):
-        assert rules.SITE_NOTICE.search(notice), notice
-    assert not rules.SITE_NOTICE.search("The company said comments on the page were moderated by volunteers.")
+        assert rules.is_site_notice(notice), notice
+    assert not rules.is_site_notice("The company said comments on the page were moderated by volunteers.")
     lines = lines_from_text("» Coluna do editor\n»Das ist ein Zitat«, sagte sie.")
     assert [(ln.text, ln.list_item) for ln in lines] == [("Coluna do editor", True),
                                                         ("»Das ist ein Zitat«, sagte sie.", False)]
 
 
 def test_privacy_dialogs_and_squashed_headline_lists_are_furniture() -> None:
-    assert rules.SITE_NOTICE.search("If you have any questions about our Privacy Policy, please contact us.")
-    assert not rules.SITE_NOTICE.search("The regulator said the company's privacy policy broke the law.")
+    assert rules.is_site_notice("If you have any questions about our Privacy Policy, please contact us.")
+    assert not rules.is_site_notice("The regulator said the company's privacy policy broke the law.")
     assert rules.is_squashed_list("1 Old photo sparks theories 2 Aides left notes for staffers 3 Harbour "
                                   "closes after the storm 4 Council votes on the budget")
     for line in ("1 Ana Lindqvist 4820 6 2 15 22", "1) A cordless drill with two batteries",

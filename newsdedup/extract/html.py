@@ -33,6 +33,7 @@ _FURNITURE_WORDS = {
     "outbrain", "taboola", "signup", "login", "masthead", "skip", "hidden", "sr-only", "print",
     "rollover", "tooltip", "popover", "hovercard",  # cards that pop up over a linked name
 }
+_PROTECTIVE_WORDS = {"article", "content", "body", "story", "embed"}
 _CLASS_SPLIT = re.compile(r"[\s_\-]+")
 _PARAGRAPH_TAGS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table", "br"}
 _BLOCK_TAGS = _PARAGRAPH_TAGS | {
@@ -58,8 +59,8 @@ def parse_html(markup: str) -> tuple[list[Line], PageHints]:
     prose, furniture = _prose_and_furniture(soup)
     total = prose[id(soup)] or 1
     for tag in furniture:
-        if not tag.decomposed and prose[id(tag)] < 0.3 * total:
-            tag.decompose()
+        if prose[id(tag)] < 0.3 * total:
+            tag.extract()  # (one inside another already removed leaves a detached tree: harmless)
     root = soup.body or soup
     return _flatten(root, _main_container(soup, prose)), hints
 
@@ -79,21 +80,25 @@ def _main_container(soup: BeautifulSoup, prose: Counter[int], share: float = 0.8
 
 
 def _is_furniture(tag: Tag) -> bool:
-    if tag.name in ("html", "body", "article", "main") or tag.attrs is None:
+    name, attrs = tag.name, tag.attrs
+    if name in _FURNITURE_TAGS:
+        return True
+    if not attrs or name in ("html", "body", "article", "main"):
         return False
-    if tag.name in _FURNITURE_TAGS:
+    style = attrs.get("style")
+    if "hidden" in attrs or attrs.get("aria-hidden") == "true" or (
+            style and "display:none" in str(style).replace(" ", "").lower()):
         return True
-    style = str(tag.get("style") or "").replace(" ", "").lower()
-    if tag.has_attr("hidden") or "display:none" in style or tag.get("aria-hidden") == "true":
+    role = attrs.get("role")
+    if role and str(role).lower() in ("navigation", "banner", "contentinfo", "complementary", "dialog", "menu"):
         return True
-    role = str(tag.get("role") or "").lower()
-    if role in ("navigation", "banner", "contentinfo", "complementary", "dialog", "menu"):
-        return True
-    names = f"{tag.get('class') or ''} {tag.get('id') or ''}"
-    words = {w for w in _CLASS_SPLIT.split(names.lower()) if w}
+    names = attrs.get("class"), attrs.get("id")
+    if not any(names):
+        return False
+    words = set(_CLASS_SPLIT.split(f"{names[0] or ''} {names[1] or ''}".lower()))
     # An article wrapper may carry "article" and "share-enabled" style classes: keep big text blocks.
     # Embeds (a quoted post, a video) inside the article are part of it, whatever else they are called.
-    return bool(words & _FURNITURE_WORDS) and not ({"article", "content", "body", "story", "embed"} & words)
+    return not words.isdisjoint(_FURNITURE_WORDS) and words.isdisjoint(_PROTECTIVE_WORDS)
 
 
 def _prose_and_furniture(soup: BeautifulSoup) -> tuple[Counter[int], list[Tag]]:
@@ -110,7 +115,7 @@ def _prose_and_furniture(soup: BeautifulSoup) -> tuple[Counter[int], list[Tag]]:
             if _is_furniture(node):
                 furniture.append(node)
         elif isinstance(node, NavigableString) and len(stripped := node.strip()) >= 80 \
-                and node.find_parent("p") is None:
+                and all(parent.name != "p" for parent in node.parents):
             runs.append((node, len(stripped)))
     for node, chars in runs:
         if isinstance(node, Tag):

@@ -117,9 +117,9 @@ def _is_furniture(
         return True  # navigation and link lists; long list items may be article text
     if count <= 15 and rules.PROMPT.match(text):
         return True
-    if (count <= 120 and rules.SITE_NOTICE.search(text)) or rules.is_squashed_list(text):
+    if (count <= 120 and rules.is_site_notice(text)) or rules.is_squashed_list(text):
         return True
-    if count <= 60 and rules.CREDIT.search(text) and not _is_prose(text, count, settings):
+    if count <= 60 and rules.has_credit(text) and not _is_prose(text, count, settings):
         return True
     suffix = rules.SITE_SUFFIX.search(text)
     if suffix and suffix.group(1).strip().lower() in sites:
@@ -323,7 +323,7 @@ def _drop_teasers(
             # A section heading, or a site notice, once the article is under way (a "Subscribe" above
             # it starts nothing): what follows and shares little with the article is not the article.
             if (counts[k] <= 8 and rules.TEASER_HEADING.match(ln.text)) or (
-                    kept_paragraphs >= 3 and rules.SITE_NOTICE.search(ln.text)):
+                    kept_paragraphs >= 3 and rules.is_site_notice(ln.text)):
                 end_block()
                 in_block = True
             continue
