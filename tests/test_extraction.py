@@ -443,3 +443,11 @@ def test_a_tables_heading_row_goes_with_its_rows() -> None:
             "3 Mia Okafor 4790 3 3"]
     page = "\n\n".join(["Standings settle a close season", prose, "\n".join(rows), "Most Read", "Sign up"])
     assert _extract_text(page).paragraphs == [prose, *rows]
+
+
+def test_html_layout_whitespace_is_dropped_but_word_spaces_between_inline_elements_stay() -> None:
+    from newsdedup.extract.html import parse_html
+
+    lines, _ = parse_html("<html><body>\n  <div>\n    <p>The <b>harbour</b>\n    <a>closed</a>\n    on Tuesday.</p>"
+                          "\n    <ul>\n      <li>Home</li>\n      <li>News</li>\n    </ul>\n  </div>\n</body></html>")
+    assert [ln.text for ln in lines] == ["The harbour closed on Tuesday.", "Home", "News"]
