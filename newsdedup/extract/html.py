@@ -24,6 +24,7 @@ _DROP_TAGS = [
     "select", "input", "video", "audio", "head",
 ]
 _DROP_SET = set(_DROP_TAGS)
+_METADATA_TAGS = ("meta", "h1", "time", "link", "script", "html")
 _FURNITURE_TAGS = {"nav", "aside", "footer", "form", "figure", "figcaption"}
 _FURNITURE_WORDS = {
     "nav", "navbar", "navigation", "menu", "breadcrumb", "breadcrumbs", "footer", "sidebar", "share",
@@ -55,10 +56,19 @@ def parse_html(markup: str) -> tuple[list[Line], PageHints]:
     # Attributes stay strings (no class lists made for every tag: a sixth of the parse); the few
     # readers of class and rel split them themselves.
     soup = BeautifulSoup(_LAYOUT_WHITESPACE.sub("><", markup), "lxml", multi_valued_attributes=None)
-    hints = _metadata(soup)
-    # One walk finds what never shows (scripts, styles, comments, ...), removed before anything else.
-    unseen = [node for node in soup.descendants
-              if isinstance(node, Comment) or (isinstance(node, Tag) and node.name in _DROP_SET)]
+    # One walk finds the tags metadata comes from, and what never shows (scripts, styles, comments, ...),
+    # removed before anything else.
+    found: dict[str, list[Tag]] = {name: [] for name in _METADATA_TAGS}
+    unseen: list[PageElement] = []
+    for node in soup.descendants:
+        if isinstance(node, Tag):
+            if node.name in found:
+                found[node.name].append(node)
+            if node.name in _DROP_SET:
+                unseen.append(node)
+        elif isinstance(node, Comment):
+            unseen.append(node)
+    hints = _metadata(soup, found)
     for node in unseen:
         node.extract()
     # Class vocabulary is a hint, not proof: wrappers named "...-sidebar" or "ad-margins" may hold the
@@ -181,12 +191,9 @@ def _flatten(root: Tag, container: Tag | None = None) -> list[Line]:
     return lines
 
 
-def _metadata(soup: BeautifulSoup) -> PageHints:
-    # The tags metadata comes from, gathered in one walk of the tree.
-    found: dict[str, list[Tag]] = {name: [] for name in ("meta", "h1", "time", "link", "script", "html")}
-    for node in soup.descendants:
-        if isinstance(node, Tag) and node.name in found:
-            found[node.name].append(node)
+def _metadata(soup: BeautifulSoup, found: dict[str, list[Tag]]) -> PageHints:
+    """Title, date, byline, language and canonical URL from the page's tags (`found`: by name, those
+    of `_METADATA_TAGS` in document order)."""
 
     def first(name: str) -> Tag | None:
         return found[name][0] if found[name] else None
