@@ -11,6 +11,21 @@ from newsdedup.documents import Article, RawDocument
 from newsdedup.extract import extract, rules
 from newsdedup.extract.lines import lines_from_text
 
+# An article long enough to be established (several paragraphs, 150 words and more).
+STORY = [
+    "The harbour authority closed the port on Tuesday after a storm damaged two piers and sank a fishing "
+    "boat, officials said, and warned that repairs could take the rest of the month.",
+    "Ferries to the islands were cancelled until Friday, and the coast guard asked residents to stay away "
+    "from the sea front while engineers inspect the damaged piers and the harbour wall.",
+    "Repairs are expected to cost several million euros, according to a preliminary estimate by the port's "
+    "engineers, who began surveying the damage on Wednesday morning with divers.",
+    "Fishing crews said the closure would cost them a week of catches at the busiest time of the year, "
+    "and asked the council for help with the lost income.",
+    "The council said it would meet the port authority and the fishermen's association next week to "
+    "discuss compensation, and that a fund for the harbour's small businesses, the cafes and boat hire "
+    "firms along the quay, was being considered.",
+]
+
 
 def _norm(line: str) -> str:
     return " ".join(line.replace("\u00a0", " ").split())
@@ -299,22 +314,14 @@ def test_the_standfirst_between_headline_and_byline_is_not_the_article() -> None
     # With no byline or date under it, the first paragraph below the headline is the article's.
     page = "\n\n".join(["Storm closes the harbour", standfirst, *paragraphs])
     assert _extract_text(page).paragraphs == [standfirst, *paragraphs]
+    # No headline line, and "By" alone over the name: the article would start at the standfirst.
+    article = _extract_text("\n\n".join(["Menu", standfirst, "By\nJane Reporter", *paragraphs]))
+    assert article.paragraphs == paragraphs
+    assert article.byline is None  # "By" alone names no one
 
 
 def test_the_authors_note_ends_the_article() -> None:
-    paragraphs = [
-        "The harbour authority closed the port on Tuesday after a storm damaged two piers and sank a fishing "
-        "boat, officials said, and warned that repairs could take the rest of the month.",
-        "Ferries to the islands were cancelled until Friday, and the coast guard asked residents to stay away "
-        "from the sea front while engineers inspect the damaged piers and the harbour wall.",
-        "Repairs are expected to cost several million euros, according to a preliminary estimate by the port's "
-        "engineers, who began surveying the damage on Wednesday morning with divers.",
-        "Fishing crews said the closure would cost them a week of catches at the busiest time of the year, "
-        "and asked the council for help with the lost income.",
-        "The council said it would meet the port authority and the fishermen's association next week to "
-        "discuss compensation, and that a fund for the harbour's small businesses, the cafes and boat hire "
-        "firms along the quay, was being considered.",
-    ]
+    paragraphs = STORY
     note = "Jane Doe is a freelance writer living in Westbay who covers the coast for the paper."
     teasers = ["Scientists say a new formula tells how old your dog is in human years, with a little maths.",
                "A village bakery has won the national bread prize for the third year running, its owners said."]
@@ -326,14 +333,7 @@ def test_the_authors_note_ends_the_article() -> None:
 
 
 def test_html_prose_outside_the_articles_container_is_not_the_article() -> None:
-    paragraphs = [
-        "The harbour authority closed the port on Tuesday after a storm damaged two piers and sank a fishing "
-        "boat, officials said, and warned that repairs could take the rest of the month.",
-        "Ferries to the islands were cancelled until Friday, and the coast guard asked residents to stay away "
-        "from the sea front while engineers inspect the damaged piers and the harbour wall.",
-        "Repairs are expected to cost several million euros, according to a preliminary estimate by the port's "
-        "engineers, who began surveying the damage on Wednesday morning with divers.",
-    ]
+    paragraphs = STORY[:3]
     promo = "Welcome to the Daily Deals, your source for the best offers on the things you actually want."
     page = ('<html><body><div class="wrap"><h1>Storm closes the harbour</h1><div class="story">'
             + "".join(f"<p>{p}</p>" for p in paragraphs) + '</div></div><div class="intro"><p>' + promo
@@ -383,19 +383,6 @@ def test_an_author_box_heading_ends_the_article() -> None:
     # A sub-heading that names someone the next paragraph is not about is no author box.
     assert not _is_author_heading("About Hong Kong", "Protesters stayed in the university overnight.")
     assert not _is_author_heading("About Jane Doe", "The council met on Monday to discuss the budget.")
-
-
-def test_a_standfirst_above_a_byline_split_over_two_lines_is_dropped() -> None:
-    standfirst = "Port workers say the closure could last a week. But the authority expects to reopen sooner."
-    paragraphs = ["The harbour authority closed the port on Tuesday after a storm damaged two piers and sank a "
-                  "fishing boat, officials said.",
-                  "Ferries to the islands were cancelled until Friday, and the coast guard asked residents to stay "
-                  "away from the sea front."]
-    # No headline line here: the article starts at its first prose, which is the standfirst.
-    page = "\n\n".join(["Menu", standfirst, "By\nJane Reporter", *paragraphs])
-    article = _extract_text(page)
-    assert article.paragraphs == paragraphs
-    assert article.byline is None  # "By" alone names no one
 
 
 def test_an_interviews_short_answers_are_kept() -> None:
