@@ -330,6 +330,12 @@ def test_the_authors_note_ends_the_article() -> None:
     # Above the article, such a line is no end: the article has not started.
     page = "\n\n".join(["Storm closes the harbour", note, *paragraphs])
     assert _extract_text(page).paragraphs[-5:] == paragraphs
+    # Nor is it where the story goes on below it: a report about the reporter.
+    about = "Jane Doe is a veteran correspondent who reported on the harbour storm and the damaged piers."
+    more = ["The harbour authority said the repairs to the piers and the harbour wall would start on Monday.",
+            "The fishing crews and the ferries will use the old quay until the damaged piers are rebuilt."]
+    page = "\n\n".join(["Storm closes the harbour", *paragraphs, about, *more])
+    assert _extract_text(page).paragraphs == [*paragraphs, about, *more]
 
 
 def test_html_prose_outside_the_articles_container_is_not_the_article() -> None:

@@ -311,10 +311,13 @@ def _drop_teasers(
     for k in range(max(first_body, 1), len(lines)):
         ln = lines[k]
         established = kept_paragraphs >= 3 and kept_words >= 150
-        # Readers' comments (on-topic prose, never the article) or the author's note: the article ended above.
+        # Readers' comments (on-topic prose, never the article), an author box, or the author's note
+        # when the story does not go on below it (a story about a reporter may say "she is a
+        # correspondent"): the article ended above.
         if established and ((labels[k] != "body" and counts[k] <= 8 and rules.COMMENTS_HEADING.match(ln.text))
-                            or (counts[k] <= 80 and rules.AUTHOR_BIO.match(ln.text))
-                            or _is_author_heading(ln.text, lines[k + 1].text if k + 1 < len(lines) else "")):
+                            or _is_author_heading(ln.text, lines[k + 1].text if k + 1 < len(lines) else "")
+                            or (counts[k] <= 80 and rules.AUTHOR_BIO.match(ln.text)
+                                and not _story_goes_on(lines, labels, k, vocabulary, settings))):
             for j in range(k, len(lines)):
                 if labels[j] == "body":
                     labels[j] = "drop"
@@ -345,6 +348,15 @@ def _drop_teasers(
         kept_paragraphs += 1
         vocabulary.update(rules.content_words(ln.text))
     end_block()
+
+
+def _story_goes_on(lines: list[Line], labels: list[str], after: int, vocabulary: Counter[str],
+                   settings: ExtractionSettings) -> bool:
+    """The paragraphs below line `after` (up to three) carry on the article's story: they share its
+    words as its own paragraphs do, where other stories' teasers do not."""
+    following = [j for j in range(after + 1, len(lines)) if labels[j] == "body"][:3]
+    return bool(following) and sum(_cohesion(lines[j].text, vocabulary) for j in following) / len(following) \
+        >= 2 * settings.teaser_cohesion
 
 
 def _data_tables(lines: list[Line], labels: list[str], min_rows: int = 2) -> list[list[int]]:

@@ -47,7 +47,7 @@ COMMENTS_HEADING = re.compile(
 )
 # The author's note that closes an article: "Jane Doe is a freelance writer living in Leeds."
 AUTHOR_BIO = re.compile(
-    r"""^(?:[A-Z][\w.'’-]*\s+){1,4}(?:is|was)\s+(?:an?|the)\s+(?:[\w-]+\s+){0,5}?
+    r"""^(?:[A-Z][\w.'’-]*\s+){1,4}is\s+(?:an?|the)\s+(?:[\w-]+\s+){0,5}?
         (?:writer|reporter|journalist|correspondent|editor|columnist|contributor|blogger)\b""",
     re.VERBOSE,
 )
