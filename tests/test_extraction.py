@@ -314,6 +314,10 @@ def test_the_standfirst_between_headline_and_byline_is_not_the_article() -> None
     # With no byline or date under it, the first paragraph below the headline is the article's.
     page = "\n\n".join(["Storm closes the harbour", standfirst, *paragraphs])
     assert _extract_text(page).paragraphs == [standfirst, *paragraphs]
+    # A paragraph opened by a wire dateline is the report itself, above a date line or not.
+    lead = "LONDON (Reuters) — " + paragraphs[0]
+    page = "\n\n".join(["Storm closes the harbour", lead, "Updated March 5, 2024", *paragraphs[1:], standfirst])
+    assert _extract_text(page).paragraphs[0] == lead
     # No headline line, and "By" alone over the name: the article would start at the standfirst.
     article = _extract_text("\n\n".join(["Menu", standfirst, "By\nJane Reporter", *paragraphs]))
     assert article.paragraphs == paragraphs

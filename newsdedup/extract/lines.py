@@ -192,7 +192,7 @@ def classify(lines: list[Line], settings: ExtractionSettings, hints: PageHints |
     start = title_at + 1 if title_at is not None else (body_at[0] if body_at else n)
     if title_at is None:
         start = _lead_in(lines, labels, counts, start, settings)
-    _drop_standfirst(labels, title_at if title_at is not None else start - 1)
+    _drop_standfirst(lines, labels, title_at if title_at is not None else start - 1)
     _drop_teasers(lines, labels, counts, start, settings)
     _keep_numbered_lists(lines, labels, hints.recurring)
     _keep_embedded_posts(lines, labels, start)
@@ -271,16 +271,17 @@ def _lead_in(lines: list[Line], labels: list[str], counts: list[int], first_body
     return k
 
 
-def _drop_standfirst(labels: list[str], above_start: int) -> None:
+def _drop_standfirst(lines: list[Line], labels: list[str], above_start: int) -> None:
     """The summary printed between the headline (or wherever the article starts) and the byline or date
-    (a dek, a standfirst) restates the article; the article proper starts below the byline."""
+    (a dek, a standfirst) restates the article; the article proper starts below the byline. A standfirst
+    never opens with a wire dateline ("LONDON (Reuters) —" starts the report itself)."""
     region = labels[above_start + 1 : above_start + 8]
     if "meta" not in region:
         return
     first_meta = above_start + 1 + region.index("meta")
     above = [k for k in range(above_start + 1, first_meta) if labels[k] == "body"]
     below = labels[first_meta:].count("body")
-    if above and len(above) <= 2 and below >= 2:
+    if above and len(above) <= 2 and below >= 2 and not any(rules.DATELINE.match(lines[k].text) for k in above):
         for k in above:
             labels[k] = "drop"
 
