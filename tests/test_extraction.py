@@ -282,7 +282,8 @@ def test_share_widgets_and_contact_notices_are_furniture() -> None:
     for reporting in ("Sharing the cost of the bridge was agreed by both councils on Monday.",
                       "The mayor could not be reached for comment on Tuesday evening.",
                       "I agree with the minister that the plan needs more time, the mayor said.",
-                      "Fans can follow the race on television or on the club's website."):
+                      "Fans can follow the race on television or on the club's website.",
+                      "Fans who follow her on Instagram saw the video before it was taken down."):
         assert not rules.PROMPT.match(reporting) and not rules.is_site_notice(reporting), reporting
 
 
@@ -378,6 +379,7 @@ def test_comment_moderation_notices_and_guillemet_links_are_furniture() -> None:
 def test_privacy_dialogs_and_squashed_headline_lists_are_furniture() -> None:
     assert rules.is_site_notice("If you have any questions about our Privacy Policy, please contact us.")
     assert not rules.is_site_notice("The regulator said the company's privacy policy broke the law.")
+    assert not rules.is_site_notice("“Our privacy policy is clear about this,” a spokesman for the bank said.")
     assert rules.is_squashed_list("1 Old photo sparks theories 2 Aides left notes for staffers 3 Harbour "
                                   "closes after the storm 4 Council votes on the budget")
     for line in ("1 Ana Lindqvist 4820 6 2 15 22", "1) A cordless drill with two batteries",

@@ -74,9 +74,10 @@ SITE_NOTICE = re.compile(
         |thanks?\s+(?:you\s+)?for\s+(?:signing\s+up|subscribing)|keep\s+an\s+eye\s+on\s+your\s+inbox
         |error\s+processing\s+your\s+(?:subscription|request)|^i\s+agree\s+(?:that|to)\b.{0,80}\b(?:send|e-?mail|newsletter|terms)
         |subscribe\s+to\s+our\b|is\s+a\s+registered\s+trademark\s+of|visit\s+our\s+corporate\s+site
-        |\bfollow\s+(?:him|her|them|me)\s+on\s+(?:twitter|facebook|instagram)
+        |(?:^|[.!?]\s+)follow\s+(?:him|her|them|me)\s+on\s+(?:twitter|facebook|instagram)
         |we\s+(?:will\s+)?send\s+(?:you\s+)?an?\s+e-?mail\s+with|email\s+with\s+an\s+activation\s+link
-        |\bour\s+(?:privacy\s+policy|cookie\s+policy|terms\s+of\s+(?:use|service))|community\s+(?:rules|guidelines)\s+apply
+        |(?:review|read|see|updated|accept|agree\s+to|about|regarding)\s+our\s+(?:privacy|cookie)\s+policy
+        |\bour\s+terms\s+of\s+(?:use|service)|community\s+(?:rules|guidelines)\s+apply
         |material\s+on\s+this\s+site\s+may\s+not\s+be|all\s+rights\s+reserved)""",
     re.VERBOSE,  # matched against the lower-cased line: see is_site_notice
 )
