@@ -433,6 +433,13 @@ def test_a_recipes_ingredients_and_steps_are_kept_and_a_link_list_is_not() -> No
     paragraphs = _extract_text(page).paragraphs
     assert all(line in paragraphs for line in ingredients + steps)
     assert not any(line in paragraphs for line in links)
+    # A deals post: each pick's buy line carries its price.
+    picks = ["A cordless drill with two batteries", "- Get it at the hardware shop for $89.99",
+             "A folding workbench", "- Get it online for $45"]
+    page = "\n\n".join(["Deals for people who fix things", intro, *picks, outro, "More recipes",
+                          "\n".join(f"- {li}" for li in links)])
+    paragraphs = _extract_text(page).paragraphs
+    assert "Get it at the hardware shop for $89.99" in paragraphs and "Get it online for $45" in paragraphs
 
 
 def test_a_tables_heading_row_goes_with_its_rows() -> None:

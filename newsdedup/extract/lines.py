@@ -432,8 +432,9 @@ def _keep_numbered_lists(lines: list[Line], labels: list[str], recurring: frozen
 def _keep_instruction_lists(lines: list[Line], labels: list[str], counts: list[int], start: int, end: int,
                             recurring: frozenset[int]) -> None:
     """A bulleted list inside the article whose items are quantities ("2 cups flour", a recipe's
-    ingredients) or whole sentences (a how-to's steps) is the article's. Navigation, share bars and
-    headline lists are neither."""
+    ingredients) or whole sentences (a how-to's steps) is the article's, and so are bulleted lines
+    with prices (a deals post's "Get it at the shop for $40"). Navigation, share bars and headline
+    lists are none of these."""
     k = start
     while k <= end:
         if not lines[k].list_item:
@@ -447,7 +448,8 @@ def _keep_instruction_lists(lines: list[Line], labels: list[str], counts: list[i
         quantities = sum(bool(rules.QUANTITY.match(t)) for t in items)
         steps = sum(counts[j] >= 5 and rules.ends_sentence(lines[j].text) and not lines[j].text.endswith("..")
                     and rules.title_case_ratio(lines[j].text) < 0.5 for j in run)
-        if len(run) >= 3 and max(quantities, steps) >= 0.6 * len(run):
+        prices = sum(bool(rules.PRICE.search(t)) for t in items)
+        if (len(run) >= 3 and max(quantities, steps) >= 0.6 * len(run)) or prices >= 0.5 * len(run):
             for j in run:
                 if labels[j] == "drop" and fingerprint(lines[j].text) not in recurring:
                     labels[j] = "body"

@@ -101,6 +101,8 @@ TEASER_TAIL = re.compile(r"\s*(?:[-–—|]\s*\w+|\.\.\.|…)\s*$")
 # A quantity opening a list item: "2 cups flour", "1/2 tsp salt", "½ lemon", "8-9 ripe pears".
 # (A capital after the number makes a listicle's headline instead: "15 Amazing Images of Stars".)
 QUANTITY = re.compile(r"^(?:\d+(?:[-/.,]\d+)?(?:\s+\d/\d)?|[½¼¾⅓⅔⅛])\s+[^\W\d_A-Z]")
+# A price: "$40", "€ 12.50", "£9".
+PRICE = re.compile(r"[$€£¥]\s?\d")
 # An interview set as questions and answers.
 QUESTION = re.compile(r"^(?:Q|Question)\s?[:.]\s")
 ANSWER = re.compile(r"^(?:A|Answer)\s?[:.]\s")
