@@ -7,7 +7,10 @@ Signals, in the order they are applied:
    furniture (navigation before, teasers and widgets after);
 3. its cohesion with the article: a short heading-like line inside the body is kept only when its words
    recur in the article (sub-headings introduce the text; teasers of other stories do not);
-4. recurrence across the source's other pages (navigation, footers), given by the caller.
+4. recurrence across the source's other pages (navigation, footers), given by the caller;
+5. the article's edges and what it embeds: the standfirst above the byline, the lead-in of an untitled
+   page, the author's note or box and readers' comments that end it; tables, numbered and bulleted
+   lists (a recipe's, a deals post's), quoted social posts and interview answers inside it.
 """
 
 from __future__ import annotations
@@ -157,8 +160,8 @@ def classify(lines: list[Line], settings: ExtractionSettings, hints: PageHints |
             published = published or rules.find_date(text)
         elif count <= 8 and rules.BYLINE.match(text):
             labels[k] = "meta"
-            byline = byline or re.sub(r"^(?:by|written by|reporting by|author:)\s+", "", text, flags=re.I) \
-                if count > 1 else byline
+            if not byline and count > 1:  # ("By" alone on its line names no one)
+                byline = re.sub(r"^(?:by|written by|reporting by|author:)\s+", "", text, flags=re.I)
         elif ln.outside or _is_furniture(ln, count, sites, blank_structure, settings):
             labels[k] = "drop"
         elif _is_prose(text, count, settings) and (ln.blank_after or not blank_structure or count >= 25):
