@@ -457,3 +457,9 @@ def test_html_layout_whitespace_is_dropped_but_word_spaces_between_inline_elemen
     lines, _ = parse_html("<html><body>\n  <div>\n    <p>The <b>harbour</b>\n    <a>closed</a>\n    on Tuesday.</p>"
                           "\n    <ul>\n      <li>Home</li>\n      <li>News</li>\n    </ul>\n  </div>\n</body></html>")
     assert [ln.text for ln in lines] == ["The harbour closed on Tuesday.", "Home", "News"]
+
+
+def test_a_long_published_and_updated_line_is_the_pages_date() -> None:
+    assert rules.is_date_line("PUBLISHED: November 19, 2019 at 8:59 pm | UPDATED: November 19, 2019 at 10:16 pm")
+    assert not rules.is_date_line("The council met on November 19, 2019 at 8 pm to vote on the budget for the "
+                                  "harbour, the ferries and the new quay, officials said")

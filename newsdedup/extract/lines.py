@@ -155,7 +155,7 @@ def classify(lines: list[Line], settings: ExtractionSettings, hints: PageHints |
         text = ln.text
         if hints.recurring and fingerprint(text) in hints.recurring:
             labels[k] = "drop"
-        elif count <= 14 and rules.is_date_line(text) and not rules.ends_sentence(text.rstrip(")")):
+        elif count <= 24 and rules.is_date_line(text) and not rules.ends_sentence(text.rstrip(")")):
             labels[k] = "meta"
             published = published or rules.find_date(text)
         elif count <= 8 and rules.BYLINE.match(text):

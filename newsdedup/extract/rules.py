@@ -246,9 +246,14 @@ def find_date(text: str) -> date | None:
     return None
 
 
+_DATE_LABEL = re.compile(r"^(?:published|updated|posted|last\s+updated|first\s+published)\b", re.IGNORECASE)
+
+
 def is_date_line(line: str) -> bool:
-    """A short line whose point is a date (with perhaps a time, weekday, 'Updated', a byline)."""
-    return len(words(line)) <= 14 and find_date(line) is not None
+    """A short line whose point is a date (with perhaps a time, weekday, 'Updated', a byline); one
+    that says "Published …" may be longer ("Published: November 19 at 8:59 pm | Updated: …")."""
+    n = len(words(line))
+    return (n <= 14 or (n <= 24 and bool(_DATE_LABEL.match(line)))) and find_date(line) is not None
 
 
 def detect_language(text: str) -> str | None:
