@@ -25,6 +25,7 @@ from sqlalchemy import text
 from newsdedup.config import DedupSettings
 from newsdedup.dedup import Deduplicator
 from newsdedup.documents import Article
+from newsdedup.extract import EXTRACTOR_VERSION
 from newsdedup.store import Store
 from newsdedup.store.schema import index_documents, lsh_buckets, metadata
 from newsdedup.store.store import StoredArticle
@@ -38,7 +39,8 @@ def synthetic(rng: random.Random, n: int, prefix: str) -> list[Article]:
         paragraphs = [" ".join(rng.choices(WORDS, k=rng.randint(25, 60))) + "." for _ in range(rng.randint(6, 14))]
         out.append(Article(id=f"{prefix}{k:014d}"[:20], raw_sha256=f"{prefix}{k}", source=f"bench/{prefix}{k}",
                            outlet="bench", title=None, published=None, byline=None, language="en",
-                           paragraphs=paragraphs, confidence=1.0, boilerplate_removed=0, extractor_version="1"))
+                           paragraphs=paragraphs, confidence=1.0, boilerplate_removed=0,
+                           extractor_version=EXTRACTOR_VERSION))
     return out
 
 

@@ -463,3 +463,20 @@ def test_a_long_published_and_updated_line_is_the_pages_date() -> None:
     assert rules.is_date_line("PUBLISHED: November 19, 2019 at 8:59 pm | UPDATED: November 19, 2019 at 10:16 pm")
     assert not rules.is_date_line("The council met on November 19, 2019 at 8 pm to vote on the budget for the "
                                   "harbour, the ferries and the new quay, officials said")
+
+
+def test_the_lean_html_builder_builds_the_same_tree_as_beautifulsoups_own() -> None:
+    from bs4 import BeautifulSoup
+    from bs4.element import AttributeDict
+
+    from newsdedup.extract.html import _HTMLTreeBuilder
+
+    svg = ('<html xmlns:og="http://ogp.me/ns#"><body><p class="a b" data-x="1" xml:lang="en">Text <a href="/x" '
+           'hidden>link</a></p><svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">'
+           '<use xlink:href="#i"></use></svg><p>After &amp; <b>bold</b></p></body></html>')
+    for page in (HTML_PAGE, svg, "<p>unclosed <div>nested <span>deep", ""):
+        stock = BeautifulSoup(page, "lxml", multi_valued_attributes=None)
+        lean = BeautifulSoup(page, builder=_HTMLTreeBuilder(multi_valued_attributes=None,
+                                                            attribute_dict_class=AttributeDict))
+        assert str(lean) == str(stock)
+        assert [t.attrs for t in lean.find_all(True)] == [t.attrs for t in stock.find_all(True)]
