@@ -445,11 +445,27 @@ class Store:
         else:
             queries = [(join + f'WHERE b."key" IN ({", ".join(["?"] * len(chunk))})', tuple(chunk))
                        for chunk in _chunks(wanted)]
+        if self.dialect == "postgresql":
+            self._refresh_index_statistics()
         with self.engine.connect() as conn:
             for sql, params in queries:
                 for key, article in conn.exec_driver_sql(sql, params).fetchall():
                     members.setdefault(key, []).append(article)
         return members
+
+    def _refresh_index_statistics(self) -> None:
+        """PostgreSQL plans the bucket lookups from its table statistics. After a burst of growth (a
+        first run, a rebuild) autovacuum may not have refreshed them yet, and a plan made for a small
+        table scans millions of rows per lookup (measured: 0.9 s instead of 0.1 s per 20,000 keys at
+        12M bucket rows). ANALYZE the index tables when a fifth of their rows is newer than their
+        statistics."""
+        with self.engine.connect() as conn:
+            stale = conn.exec_driver_sql(
+                "SELECT relname FROM pg_stat_user_tables WHERE relname IN ('lsh_buckets', 'index_documents') "
+                "AND n_mod_since_analyze > GREATEST(10000, 0.2 * n_live_tup)").scalars().all()
+            for table in stale:
+                conn.exec_driver_sql(f'ANALYZE "{table}"')
+            conn.commit()
 
     def group_canonicals(self, group_ids: Sequence[str]) -> dict[str, tuple[str, int]]:
         out: dict[str, tuple[str, int]] = {}
