@@ -155,8 +155,9 @@ class Store:
     def _bulk_insert_ignore(
         self, conn: Connection, table: Any, columns: Sequence[str], rows: list[tuple[Any, ...]]
     ) -> None:
-        """`_insert_ignore` for hundreds of thousands of plain rows (index entries): one prepared
-        statement handed to the driver's executemany, without SQLAlchemy's per-row processing."""
+        """`_insert_ignore` for hundreds of thousands of plain rows (index entries), without SQLAlchemy's
+        per-row processing: SQLite takes one prepared statement through the driver's executemany,
+        PostgreSQL one statement per chunk of rows."""
         if not rows:
             return
         names = ", ".join(f'"{name}"' for name in columns)
