@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 from conftest import SEEDS, article_by_source, run_steps
 from datasketch import MinHash, MinHashLSH
 from sqlalchemy import select, text
@@ -176,3 +178,36 @@ def test_shingles_of_segments() -> None:
     inner, _ = minhash.shingles(hashes[1:4], np.array([0]), np.array([3]), 3)
     assert values[1] == inner[0] and values[1] != values[0]  # a k-gram's hash depends on its tokens only
     assert values[4] == minhash.shingles(hashes[4:], np.array([0]), np.array([1]), 3)[0][0]
+
+
+@pytest.mark.postgres
+def test_postgresql_bucket_lookups_refresh_stale_index_statistics(tmp_path: Path) -> None:
+    """After a burst of index growth PostgreSQL would plan bucket lookups for the table it last
+    measured (an empty one: a scan of every row per lookup); the store ANALYZEs it first."""
+    from conftest import POSTGRES_URL, _reset_postgres
+
+    from newsdedup.store.store import IndexRows
+
+    _reset_postgres()
+    store = Store.open(POSTGRES_URL)
+    try:
+        with store.engine.begin() as conn:  # only the store may analyze it while the test looks
+            conn.execute(text("ALTER TABLE lsh_buckets SET (autovacuum_enabled = false)"))
+        store.save_dedup([], IndexRows([(1, "a", b"\0" * 4, 1)], [(k, 1) for k in range(30_000)]), [], {})
+
+        def statistics() -> tuple[int, Any]:
+            with store.engine.connect() as conn:
+                row = conn.execute(text("SELECT n_mod_since_analyze, last_analyze FROM pg_stat_user_tables "
+                                        "WHERE relname = 'lsh_buckets'")).one()
+            return int(row[0]), row[1]
+
+        deadline = time.monotonic() + 10  # the server publishes its counters shortly after a commit
+        while statistics()[0] < 30_000 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert statistics() == (30_000, None)
+        assert store.bucket_members([5, 7]) == {5: ["a"], 7: ["a"]}
+        modified, analyzed = statistics()
+        assert modified == 0 and analyzed is not None
+    finally:
+        store.close()
+        _reset_postgres()
