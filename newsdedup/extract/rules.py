@@ -202,10 +202,6 @@ def is_figure(text: str) -> bool:
     return bool(_FIGURE.match(text.strip()))
 
 
-# Emoji and other pictographs a writer may put after a sentence's final stop ("See you soon! 🙂").
-_TRAILING_SYMBOLS = re.compile(r"[\s\u200d\ufe0f\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF]+$")
-
-
 def is_site_notice(line: str) -> bool:
     """A site notice written as a sentence. (The phrases are matched in lower case: twice as fast as
     a case-blind search, which cannot skip ahead to the letters that start them.)"""
@@ -215,6 +211,10 @@ def is_site_notice(line: str) -> bool:
 def has_credit(line: str) -> bool:
     """A photo credit or caption marker in the line."""
     return bool(CREDIT.search(line.lower()))
+
+
+# Emoji and other pictographs a writer may put after a sentence's final stop ("See you soon! 🙂").
+_TRAILING_SYMBOLS = re.compile(r"[\s\u200d\ufe0f\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF]+$")
 
 
 def ends_sentence(line: str) -> bool:
