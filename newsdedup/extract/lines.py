@@ -230,7 +230,8 @@ def classify(lines: list[Line], settings: ExtractionSettings, hints: PageHints |
             labels[k] = "body"  # a table of figures inside the article is part of it
         elif count >= 6 and rules.DATELINE.match(ln.text) and not in_teaser_block:
             labels[k] = "body"  # a paragraph opened by a wire dateline is reporting, however short
-        elif rules.ANSWER.match(ln.text) and labels[k - 1] == "body" and rules.QUESTION.match(lines[k - 1].text):
+        elif k > 0 and rules.ANSWER.match(ln.text) and labels[k - 1] == "body" \
+                and rules.QUESTION.match(lines[k - 1].text):
             labels[k] = "body"  # an interview's answer, however short, follows its question
         elif in_teaser_block or not shaped_ok or count > 40:
             labels[k] = "drop"
