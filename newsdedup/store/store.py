@@ -338,8 +338,7 @@ class Store:
         if self.meta(_EXTRACTOR_META) == version:
             return None
         with self.dedup_lock(), self.engine.begin() as conn:
-            recorded = conn.execute(select(store_meta.c.value).where(store_meta.c.name == _EXTRACTOR_META)
-                                    ).scalar_one_or_none()
+            recorded = self._meta(conn, _EXTRACTOR_META)
             older = conn.execute(select(articles.c.extractor_version)
                                  .where(articles.c.extractor_version != version).limit(1)).scalar_one_or_none()
             if recorded != version and (recorded is not None or older is not None):
@@ -350,8 +349,7 @@ class Store:
                 conn.execute(quarantine.delete().where(quarantine.c.stage == "extract"))
             else:
                 recorded = older = None  # a new store: nothing to replace
-            stmt = self._insert(store_meta).values(name=_EXTRACTOR_META, value=version)
-            conn.execute(stmt.on_conflict_do_update(index_elements=[store_meta.c.name], set_={"value": version}))
+            self._set_meta(conn, _EXTRACTOR_META, version)
         return recorded or older
 
     def add_articles(self, items: Sequence[Article], ingested_at: dict[str, datetime],
@@ -441,13 +439,12 @@ class Store:
         wanted = sorted(set(keys))
         join = 'SELECT b."key", d.article_id FROM lsh_buckets b JOIN index_documents d ON d."key" = b.member '
         if self.dialect == "postgresql":  # the keys as one array: one plan for tens of thousands of them
+            self._refresh_index_statistics()
             queries = [(join + 'WHERE b."key" = ANY(%s::bigint[])', (_pg_array(chunk),))
                        for chunk in _chunks(wanted, _ARRAY_CHUNK)]
         else:
             queries = [(join + f'WHERE b."key" IN ({", ".join(["?"] * len(chunk))})', tuple(chunk))
                        for chunk in _chunks(wanted)]
-        if self.dialect == "postgresql":
-            self._refresh_index_statistics()
         with self.engine.connect() as conn:
             for sql, params in queries:
                 for key, article in conn.exec_driver_sql(sql, params).fetchall():
@@ -509,12 +506,19 @@ class Store:
 
     def meta(self, name: str) -> str | None:
         with self.engine.connect() as conn:
-            return conn.execute(select(store_meta.c.value).where(store_meta.c.name == name)).scalar_one_or_none()
+            return self._meta(conn, name)
 
     def set_meta(self, name: str, value: str) -> None:
-        stmt = self._insert(store_meta).values(name=name, value=value)
         with self.engine.begin() as conn:
-            conn.execute(stmt.on_conflict_do_update(index_elements=[store_meta.c.name], set_={"value": value}))
+            self._set_meta(conn, name, value)
+
+    @staticmethod
+    def _meta(conn: Connection, name: str) -> str | None:
+        return conn.execute(select(store_meta.c.value).where(store_meta.c.name == name)).scalar_one_or_none()
+
+    def _set_meta(self, conn: Connection, name: str, value: str) -> None:
+        stmt = self._insert(store_meta).values(name=name, value=value)
+        conn.execute(stmt.on_conflict_do_update(index_elements=[store_meta.c.name], set_={"value": value}))
 
     def placed_articles(self) -> list[str]:
         """Articles already de-duplicated, in arrival order: what the dedup index covers."""
