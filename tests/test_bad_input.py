@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import article_by_source, run_steps
 from sqlalchemy import select
 
 from newsdedup.config import Settings
+from newsdedup.sources.files import RawDirectoryError, list_files
 from newsdedup.store import Store
-from newsdedup.store.schema import quarantine, raw_documents
+from newsdedup.store.schema import quarantine, raw_documents, raw_sources
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
 PROSE = (
@@ -83,6 +86,83 @@ def test_huge_file_is_quarantined_unread_and_not_requarantined(store: Store, raw
     reason, detail = _quarantined(store)["huge.txt"]
     assert reason == "too_large" and "52,428,800 bytes" in detail
     again, _, _ = run_steps(store, raw_dir, settings)
-    assert again.unchanged == 5
+    assert again.unchanged == 6 and again.quarantined == 0  # the known too-large file counts as unchanged
     with store.engine.connect() as conn:
         assert len(conn.execute(select(quarantine.c.id)).all()) == 1
+
+
+def test_every_entry_is_kept_or_quarantined_with_its_reason(
+    store: Store, raw_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outside = tmp_path / "outside.txt"
+    outside.write_text("Secret text that lives outside the raw folder and must never be read.\n")
+    (raw_dir / "escape.txt").symlink_to(outside)
+    (raw_dir / "nowhere.txt").symlink_to(tmp_path / "missing.txt")
+    (raw_dir / "inside.txt").symlink_to(raw_dir / "001_233dc4c3cfabbe5b.txt")  # kept: it stays in the folder
+    os.mkfifo(raw_dir / "pipe.txt")
+    locked = raw_dir / "locked"
+    locked.mkdir()
+    (raw_dir / "folder_link").symlink_to(locked)
+    (locked / "lost.txt").write_text("A file in a folder that cannot be listed.\n")
+    (raw_dir / "denied.txt").write_text("A file that cannot be opened.\n")
+    # Tests run as root, who reads anything: the refusals are made where the code asks the system.
+    real_scandir, real_open = os.scandir, os.open
+
+    def scandir(path: Any = ".") -> Any:
+        if Path(path) == locked:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    def listdir(path: Any = ".") -> list[str]:
+        with scandir(path) as entries:
+            return [e.name for e in entries]
+
+    def open_(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if Path(path).name == "denied.txt":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    monkeypatch.setattr(os, "listdir", listdir)
+    monkeypatch.setattr(os, "open", open_)
+
+    names = list_files(raw_dir)
+    assert {"escape.txt", "nowhere.txt", "inside.txt", "folder_link", "pipe.txt", "locked", "denied.txt"} <= set(names)
+    ingested, _, _ = run_steps(store, raw_dir)
+    reasons = {source: reason for source, (reason, _) in _quarantined(store).items()}
+    assert reasons == {"escape.txt": "link_outside", "nowhere.txt": "dangling_link", "folder_link": "link_to_folder",
+                       "pipe.txt": "special_file", "locked": "unreadable", "denied.txt": "unreadable"}
+    assert "Permission denied" in _quarantined(store)["locked"][1]
+    assert ingested.seen == len(names) == 5 + 7 and ingested.quarantined == 6
+    with store.engine.connect() as conn:
+        kept = conn.execute(select(raw_documents.c.content)).scalars().all()
+        sources = set(conn.execute(select(raw_sources.c.source)).scalars())
+    assert "inside.txt" in sources  # a link inside the folder is read: a second name for the seed's content
+    assert not any(b"Secret text" in bytes(c) for c in kept)
+    # A re-run finds every refusal already recorded: nothing is counted twice.
+    again, _, _ = run_steps(store, raw_dir)
+    assert again.quarantined == 0 and again.unchanged == len(names)
+
+
+@pytest.mark.parametrize("problem", ["missing", "file", "unreadable"])
+def test_a_raw_directory_that_cannot_be_read_fails_in_one_line(
+    problem: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw = tmp_path / "raw"
+    if problem == "file":
+        raw.write_text("not a folder")
+    elif problem == "unreadable":
+        raw.mkdir()
+        real_scandir = os.scandir
+
+        def scandir(path: Any = ".") -> Any:
+            if Path(path) == raw:
+                raise PermissionError(13, "Permission denied", str(path))
+            return real_scandir(path)
+
+        monkeypatch.setattr(os, "scandir", scandir)
+    with pytest.raises(RawDirectoryError) as error:
+        list_files(raw)
+    assert {"missing": "does not exist", "file": "is not a directory",
+            "unreadable": "cannot be read: Permission denied"}[problem] in str(error.value)
+    assert "\n" not in str(error.value)

@@ -20,6 +20,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 
 from newsdedup.documents import Article, LineCounts, Quarantined, RawDocument
 from newsdedup.store import schema
+from newsdedup.store.migrations import migrate
 from newsdedup.store.schema import (
     articles,
     fetch_state,
@@ -139,6 +140,7 @@ class Store:
         try:
             schema.metadata.create_all(engine)
             _add_missing_columns(engine)
+            migrate(engine)
         except OperationalError as exc:
             raise StoreError(f"cannot open the store at {parsed.render_as_string(hide_password=True)}: "
                              f"{exc.orig}") from exc
@@ -180,11 +182,15 @@ class Store:
     # -- raw documents ---------------------------------------------------------------------------
 
     def known_sources(self, sources: Sequence[str]) -> set[tuple[str, str]]:
-        """(source, sha256) pairs already kept for these sources, to skip unchanged inputs."""
+        """(source, sha256) pairs already kept, or already quarantined at ingest (a too-large file's hash,
+        "" for an entry never read), for these sources: to skip unchanged inputs."""
         found: set[tuple[str, str]] = set()
         with self.engine.connect() as conn:
             for chunk in _chunks(list(sources)):
                 q = select(raw_sources.c.source, raw_sources.c.sha256).where(raw_sources.c.source.in_(chunk))
+                found.update(conn.execute(q).tuples())
+                q = select(quarantine.c.source, quarantine.c.raw_sha256).where(
+                    quarantine.c.stage == "ingest", quarantine.c.source.in_(chunk))
                 found.update(conn.execute(q).tuples())
         return found
 
@@ -368,7 +374,7 @@ class Store:
                  "n_words": sum(len(p.split()) for p in a.paragraphs), "confidence": a.confidence,
                  "low_confidence": a.confidence < 0.5, "boilerplate_removed": a.boilerplate_removed,
                  "extractor_version": a.extractor_version, "ingested_at": ingested_at[a.raw_sha256],
-                 "canonical_url": a.canonical_url,
+                 "canonical_url": a.canonical_url, "declared_canonical_url": a.declared_canonical_url,
                  "seq": start + k + 1}
                 for k, a in enumerate(fresh)
             ])
