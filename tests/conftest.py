@@ -34,7 +34,37 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SEEDS = FIXTURES / "seeds"
-POSTGRES_URL = os.environ.get("NEWSDEDUP_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+_SERVER_URL = os.environ.get("NEWSDEDUP_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _own_database(server_url: str) -> tuple[str, str | None]:
+    """A database of this test process's own on the machine's PostgreSQL, so that test runs started
+    side by side (two terminals, CI beside a developer) never drop each other's tables. Falls back to
+    the server's database when it cannot be created; tests needing PostgreSQL then say why they fail."""
+    name = f"newsdedup_test_{os.getpid()}"
+    try:
+        engine = create_engine(server_url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        engine.dispose()
+    except Exception:
+        return server_url, None
+    return server_url.rsplit("/", 1)[0] + "/" + name, name
+
+
+POSTGRES_URL, _OWN_DATABASE = _own_database(_SERVER_URL)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _OWN_DATABASE is None:
+        return
+    engine = create_engine(_SERVER_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{_OWN_DATABASE}" WITH (FORCE)'))
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property, lru_cache
@@ -312,7 +313,9 @@ class Deduplicator:
         """The closest candidate `doc` is a copy of, in a group whose fullest candidate member it is
         also a copy of: a report that lifted most of a short excerpt of a story is close to the
         excerpt, not to the story."""
-        others = [cache[c] for c in candidates if c in cache and c != doc.id and cache[c].shingles]
+        # In arrival order, so that ties (equal scores, equally full members) go to the earliest article
+        # whatever the order the candidates were found in.
+        others = _in_arrival_order(cache[c] for c in candidates if c in cache and c != doc.id and cache[c].shingles)
         if not doc.shingles or not others:
             return None
         fullest: dict[str | None, _Doc] = {}
@@ -364,7 +367,7 @@ class Deduplicator:
                 others.update(bucket)
         others.discard(doc.id)
         scored: list[tuple[float, str, int, int]] = []
-        for other_id in others:
+        for other_id in sorted(others):
             other = cache.get(other_id)
             if other is None:
                 continue
@@ -382,6 +385,13 @@ class Deduplicator:
             used[(other_id, "b", j)] += 1
             pairs.setdefault(other_id, []).append((i, j, sim))
         return {other: sorted(p) for other, p in pairs.items()}
+
+
+def _in_arrival_order(docs: Iterable[_Doc]) -> list[_Doc]:
+    """Documents ordered by arrival (`seq`, then id): every choice among candidates is made in an order
+    defined by the data, never in the iteration order of a set of strings (which follows the process's
+    hash seed)."""
+    return sorted(docs, key=lambda d: (d.seq, d.id))
 
 
 def _aligned_share(a: _Doc, b: _Doc, threshold: float) -> float:
