@@ -4,33 +4,70 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import json
+import logging
 import os
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, NoReturn, cast
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from newsdedup.config import Settings
+from newsdedup.sources.files import RawDirectoryError, list_files
 from newsdedup.store import Store, StoreError
-from newsdedup.store.read import export_records, show, stats
+from newsdedup.store.read import export_records, show, stats, stories
+from newsdedup.summary import format_stories
 
 DEFAULT_PREFECT_API = "http://127.0.0.1:4200/api"  # where `make serve` puts its server
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="newsdedup", description=__doc__)
-    parser.add_argument("--store", help="store URL (default: $NEWSDEDUP_STORE_URL or sqlite:///processed/newsdedup.db)")
-    commands = parser.add_subparsers(dest="command", required=True)
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        """A usage error in one line (argparse prints the whole usage first)."""
+        self.exit(2, f"{self.prog}: {message} (see --help)\n")
 
-    run = commands.add_parser("run", help="ingest raw/, extract and de-duplicate (the `pipeline` flow)")
+
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {number}")
+    return number
+
+
+def _utc_date(value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _parser() -> argparse.ArgumentParser:
+    store_help = "store URL (default: $NEWSDEDUP_STORE_URL or sqlite:///processed/newsdedup.db)"
+    parser = _Parser(prog="newsdedup", description=__doc__)
+    parser.add_argument("--store", help=store_help)
+    # Every command takes --store after its name too; SUPPRESS keeps a --store given before the name.
+    takes_store = _Parser(add_help=False)
+    takes_store.add_argument("--store", default=argparse.SUPPRESS, help=store_help)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = commands.add_parser("run", parents=[takes_store],
+                              help="ingest raw/, extract and de-duplicate (the `pipeline` flow)")
     run.add_argument("--raw", dest="raw_dir", help="directory of raw articles (default raw/)")
-    run.add_argument("--batch-size", type=int)
-    run.add_argument("--max-file-bytes", type=int)
+    run.add_argument("--batch-size", type=_positive_int)
+    run.add_argument("--max-file-bytes", type=_positive_int)
     run.add_argument("--json", action="store_true", help="print the summary as JSON")
 
-    fetch = commands.add_parser("fetch", help="fetch pages, feeds and sitemaps over HTTP, then extract and "
-                                              "de-duplicate (the `fetch` flow)")
+    fetch = commands.add_parser("fetch", parents=[takes_store],
+                                help="fetch pages, feeds and sitemaps over HTTP, then extract and "
+                                     "de-duplicate (the `fetch` flow)")
     fetch.add_argument("pages", nargs="*", metavar="URL", help="article page URLs")
     fetch.add_argument("--feed", action="append", default=[], metavar="URL", help="an RSS or Atom feed (repeatable)")
     fetch.add_argument("--sitemap", action="append", default=[], metavar="URL",
@@ -40,21 +77,30 @@ def _parser() -> argparse.ArgumentParser:
     fetch.add_argument("--allow-private", action="store_true",
                        help="allow hosts on private, loopback or link-local addresses (local servers, tests)")
     fetch.add_argument("--ignore-robots", action="store_true", help="do not obey robots.txt")
-    fetch.add_argument("--batch-size", type=int)
+    fetch.add_argument("--batch-size", type=_positive_int)
     fetch.add_argument("--json", action="store_true", help="print the summary as JSON")
 
-    trigger = commands.add_parser("trigger", help="start a run of a served deployment on the Prefect server")
+    trigger = commands.add_parser("trigger", parents=[takes_store],
+                                  help="start a run of a served deployment on the Prefect server")
     trigger.add_argument("deployment", choices=["pipeline", "fetch"])
     trigger.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                          help="override a parameter; VALUE is read as JSON when it parses, else as text")
     trigger.add_argument("--wait", action="store_true", help="wait for the run to finish and print its state")
 
-    commands.add_parser("stats", help="counts of the processed store")
+    commands.add_parser("stats", parents=[takes_store], help="counts of the processed store")
 
-    show_cmd = commands.add_parser("show", help="one record with its group and overlaps")
+    show_cmd = commands.add_parser("show", parents=[takes_store], help="one record with its group and overlaps")
     show_cmd.add_argument("id", help="article id (or a unique prefix)")
 
-    export = commands.add_parser("export", help="write records as JSONL (stdout by default) or Parquet")
+    stories_cmd = commands.add_parser("stories", parents=[takes_store],
+                                      help="stories by size: canonical title, first seen, size, outlets, overlap links")
+    stories_cmd.add_argument("--since", type=_utc_date, metavar="DATE",
+                             help="only stories first seen on or after DATE (YYYY-MM-DD or an ISO time; UTC)")
+    stories_cmd.add_argument("--limit", type=_positive_int, default=20, help="how many stories (default 20)")
+    stories_cmd.add_argument("--json", action="store_true", help="print the stories as JSON")
+
+    export = commands.add_parser("export", parents=[takes_store],
+                                 help="write records as JSONL (stdout by default) or Parquet")
     export.add_argument("--format", choices=["jsonl", "parquet"], default="jsonl")
     export.add_argument("--all", action="store_true", help="every record, duplicates included")
     export.add_argument("--output", "-o", help="file to write (required for parquet)")
@@ -73,7 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _fetch(args, settings)
         if args.command == "trigger":
             return _trigger(args)
-        store = Store.open(settings.store_url)
+        # Reading commands never create a store: a mistyped path is an error, not an empty store.
+        store = Store.open(settings.store_url, create=False)
         if args.command == "stats":
             print(json.dumps(stats(store), indent=2))
         elif args.command == "show":
@@ -84,18 +131,79 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(json.dumps(record, indent=2, ensure_ascii=False))
         elif args.command == "export":
             return _export(store, args)
+        elif args.command == "stories":
+            found = stories(store, since=args.since, limit=args.limit)
+            print(json.dumps(found, indent=2, ensure_ascii=False) if args.json else format_stories(found))
         return 0
-    except (StoreError, FileNotFoundError, ValueError) as exc:
-        print(f"newsdedup: {exc}", file=sys.stderr)
+    except BrokenPipeError:
+        # The reader left (`export | head`): say so once; stdout is closed, so Python must not flush it again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print("newsdedup: output closed by the reader (broken pipe); the rest was not written", file=sys.stderr)
+        return 141  # 128 + SIGPIPE, as a shell reports a command stopped by a closed pipe
+    except KeyboardInterrupt:
+        print("newsdedup: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # every failure ends in one line; NEWSDEDUP_DEBUG=1 shows the traceback
+        if os.environ.get("NEWSDEDUP_DEBUG"):
+            raise
+        print(f"newsdedup: {_one_line(exc)}", file=sys.stderr)
         return 2
+
+
+def _one_line(exc: BaseException) -> str:
+    """What went wrong, in one line a user can act on."""
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return f"disk full: {exc.filename or 'a write'} could not be completed; free space and run again"
+    if isinstance(exc, SQLAlchemyError):
+        cause = getattr(exc, "orig", None) or exc
+        if "disk is full" in str(cause) or "No space left" in str(cause):
+            return f"disk full: the store could not write ({cause}); free space and run again"
+        return f"the store failed: {str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__}"
+    if isinstance(exc, (StoreError, RawDirectoryError, FileNotFoundError, ValueError)):
+        return str(exc).strip().splitlines()[0]
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+class _WithoutTraceback(logging.Formatter):
+    """The console shows a failed task's one-line log message; the traceback stays in the run's logs on
+    the Prefect server (its own handler), and NEWSDEDUP_DEBUG=1 brings it back to the console."""
+
+    def __init__(self, inner: logging.Formatter) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def format(self, record: logging.LogRecord) -> str:
+        saved = record.exc_info, record.exc_text, record.stack_info
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
+        try:
+            return self.inner.format(record)
+        finally:
+            record.exc_info, record.exc_text, record.stack_info = saved
+
+
+def _console_without_tracebacks() -> None:
+    if os.environ.get("NEWSDEDUP_DEBUG"):
+        return
+    loggers = [logging.getLogger()] + [logging.getLogger(name) for name in list(logging.Logger.manager.loggerDict)
+                                       if name.startswith("prefect")]
+    for logger in loggers:
+        for handler in logger.handlers:
+            formatter = handler.formatter
+            if (type(handler).__name__ != "APILogHandler" and isinstance(handler, logging.StreamHandler)
+                    and formatter is not None and not isinstance(formatter, _WithoutTraceback)):
+                handler.setFormatter(_WithoutTraceback(formatter))
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     settings = settings.replace(raw_dir=args.raw_dir, batch_size=args.batch_size, max_file_bytes=args.max_file_bytes)
-    if not settings.raw_dir.is_dir():
-        raise FileNotFoundError(f"raw directory {settings.raw_dir} does not exist")
+    # Parameters, the folder and the store are checked before Prefect starts (seconds, and its tracebacks).
+    list_files(settings.raw_dir)
+    Store.open(settings.store_url).close()
     from flows.pipeline import pipeline  # the CLI is the one entry point that starts Prefect
     from newsdedup.summary import format_summary
+
+    _console_without_tracebacks()
 
     summary: dict[str, Any] = pipeline(
         raw_dir=str(settings.raw_dir), store_url=settings.store_url, batch_size=settings.batch_size,
@@ -109,6 +217,8 @@ def _fetch(args: argparse.Namespace, settings: Settings) -> int:
     from newsdedup.sources.crawl import SourceList
     from newsdedup.summary import format_summary
 
+    _console_without_tracebacks()
+
     sources_file = Path(args.sources)
     if args.sources != "deploy/sources.yaml" and not sources_file.is_file():
         raise FileNotFoundError(f"sources file {sources_file} does not exist")
@@ -116,6 +226,7 @@ def _fetch(args: argparse.Namespace, settings: Settings) -> int:
         SourceList.from_yaml(sources_file)  # a malformed file fails here, with its line, not in the flow
     if not (args.pages or args.feed or args.sitemap or sources_file.is_file()):
         raise ValueError("nothing to fetch: give page URLs, --feed URL, --sitemap URL or a --sources file")
+    Store.open(settings.store_url).close()  # checked before Prefect starts
     summary: dict[str, Any] = fetch(
         pages=args.pages, feeds=args.feed, sitemaps=args.sitemap, sources_file=str(sources_file),
         store_url=settings.store_url, batch_size=args.batch_size or settings.batch_size,
@@ -170,6 +281,7 @@ def _export(store: Store, args: argparse.Namespace) -> int:
         out = stack.enter_context(Path(args.output).open("w", encoding="utf-8")) if args.output else sys.stdout
         for record in records:
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        out.flush()  # a closed pipe or a full disk fails here, inside main's handling, not at exit
     return 0
 
 

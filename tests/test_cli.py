@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-from conftest import run_steps
+from conftest import POSTGRES_URL, run_steps
 
 from newsdedup.cli import main
 from newsdedup.store import Store
@@ -69,3 +74,95 @@ def test_a_bad_setting_in_the_environment_is_named(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("NEWSDEDUP_EXTRACT_WORKERS", "two")
     assert main(["stats"]) == 2
     assert "NEWSDEDUP_EXTRACT_WORKERS='two' is not a valid int" in capsys.readouterr().err
+
+
+def _cli(*args: str, stdout: Any = subprocess.PIPE, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """The command as a user runs it: a fresh process, so a traceback would show on its stderr."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
+    env.pop("NEWSDEDUP_DEBUG", None)
+    return subprocess.run([sys.executable, "-m", "newsdedup.cli", *args], stdout=stdout, stderr=subprocess.PIPE,
+                          text=True, timeout=timeout, env=env, cwd=Path(__file__).parents[1])
+
+
+def _one_line_error(result: subprocess.CompletedProcess[str], expected: str) -> None:
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert expected in result.stderr
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_store_is_taken_before_or_after_the_command(
+    where: str, processed: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["--store", processed, "stats"] if where == "before" else ["stats", "--store", processed]
+    assert main(args) == 0
+    assert json.loads(capsys.readouterr().out)["articles"] == 6
+
+
+def test_stats_on_a_mistyped_path_creates_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "procesed" / "newsdedup.db"
+    assert main(["stats", "--store", f"sqlite:///{missing}"]) == 2
+    assert "no store at" in capsys.readouterr().err
+    assert not missing.exists() and not missing.parent.exists()
+
+
+def test_plain_postgresql_url_means_psycopg(capsys: pytest.CaptureFixture[str]) -> None:
+    plain = POSTGRES_URL.replace("postgresql+psycopg://", "postgresql://")
+    assert main(["stats", "--store", plain]) == 0
+    assert "articles" in json.loads(capsys.readouterr().out)
+
+
+def test_user_errors_are_one_line_without_traceback(processed: str, tmp_path: Path) -> None:
+    corrupt = tmp_path / "corrupt.db"
+    corrupt.write_bytes(b"this is not a database file, whatever its name says" * 200)
+    cases = [
+        (("--store", "foo://x", "stats"), "unsupported store URL 'foo://x'"),
+        (("stats", "--store", "notaurl"), "not a database URL"),
+        (("--store", f"sqlite:///{corrupt}", "export"), "file is not a database"),
+        (("--store", "postgresql://postgres@127.0.0.1:1/test", "stats"), "cannot open the store"),
+        (("run", "--batch-size", "0"), "--batch-size: must be at least 1, not 0"),
+        (("run", "--max-file-bytes", "ten"), "not a whole number"),
+        (("run", "--raw", str(corrupt)), "is not a directory"),
+        (("--store", processed, "export", "-o", "/dev/full"), "disk full"),
+    ]
+    for args, expected in cases:
+        _one_line_error(_cli(*args), expected)
+
+
+def test_run_checks_its_store_before_prefect_starts(tmp_path: Path) -> None:
+    (tmp_path / "raw").mkdir()
+    started = time.perf_counter()
+    result = _cli("run", "--raw", str(tmp_path / "raw"), "--store", "postgresql://postgres@127.0.0.1:1/test")
+    _one_line_error(result, "cannot open the store")
+    assert time.perf_counter() - started < 8  # Prefect's start-up alone is ~9 s; it never began
+
+
+def test_export_into_a_closed_pipe_ends_in_one_line(processed: str) -> None:
+    reader, writer = os.pipe()
+    os.close(reader)  # `export | head` after head has gone
+    try:
+        result = _cli("--store", processed, "export", "--all", stdout=writer)
+    finally:
+        os.close(writer)
+    _one_line_error(result, "broken pipe")
+
+
+def test_a_full_disk_during_a_run_ends_in_one_line(tmp_path: Path) -> None:
+    full = tmp_path / "small"
+    full.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=192k", "tmpfs", str(full)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    try:
+        raw = tmp_path / "raw"
+        raw.mkdir()
+        for n in range(40):
+            words = " ".join(f"w{(n * 7919 + k * 104729) % 100003}" for k in range(1500))
+            (raw / f"{n}.txt").write_text(f"Story {n}\n\n{words}\n")
+        result = _cli("--store", f"sqlite:///{full / 's.db'}", "run", "--raw", str(raw), timeout=300)
+    finally:
+        subprocess.run(["umount", str(full)], check=False)
+    assert result.returncode == 2 and "Traceback" not in result.stderr  # Prefect's log lines, one line each
+    ours = [line for line in result.stderr.splitlines() if line.startswith("newsdedup:")]
+    assert len(ours) == 1 and ours[0].startswith("newsdedup: disk full"), result.stderr

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Engine, bindparam, create_engine, func, inspect, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from newsdedup.documents import Article, LineCounts, Quarantined, RawDocument
 from newsdedup.store import schema
@@ -125,23 +125,43 @@ class Store:
         self.dialect = engine.dialect.name
 
     @classmethod
-    def open(cls, url: str) -> Store:
+    def open(cls, url: str, create: bool = True) -> Store:
+        """Open (and, unless `create` is False, create) the store at `url`. `postgresql://` and
+        `postgres://` mean the psycopg 3 driver. Every failure is a StoreError with a one-line reason."""
         try:
             parsed = make_url(url)
         except ArgumentError as exc:
             raise StoreError(f"not a database URL: {url!r} (try sqlite:///processed/newsdedup.db)") from exc
-        if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        if parsed.drivername in ("postgresql", "postgres"):
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        shown = parsed.render_as_string(hide_password=True)
+        backend = parsed.get_backend_name()
+        if backend not in ("sqlite", "postgresql"):
+            raise StoreError(f"unsupported store URL {shown!r}: use sqlite:///path/to/file.db or "
+                             "postgresql://user@host/database")
+        if backend == "sqlite" and parsed.database and parsed.database != ":memory:":
+            database = Path(parsed.database)
+            if not create and not database.is_file():
+                raise StoreError(f"no store at {database} (check the path, or create one with `newsdedup run`)")
+            try:
+                database.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot create the folder of the store {database}: {exc.strerror or exc}") from exc
         kwargs: dict[str, Any] = {"pool_pre_ping": True}
-        if parsed.get_backend_name() == "sqlite":
+        if backend == "sqlite":
             kwargs["connect_args"] = {"timeout": 60}  # concurrent runs wait for the write lock
-        engine = create_engine(parsed, **kwargs)
+        try:
+            engine = create_engine(parsed, **kwargs)
+        except (ArgumentError, ImportError) as exc:  # NoSuchModuleError is an ArgumentError
+            raise StoreError(f"cannot use the store URL {shown!r}: {exc}") from exc
         try:
             schema.metadata.create_all(engine)
             _add_missing_columns(engine)
-        except OperationalError as exc:
-            raise StoreError(f"cannot open the store at {parsed.render_as_string(hide_password=True)}: "
-                             f"{exc.orig}") from exc
+        except SQLAlchemyError as exc:  # unreachable server, refused login, a file that is not a database
+            engine.dispose()
+            lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+            reason = lines[0] if lines else type(exc).__name__
+            raise StoreError(f"cannot open the store at {shown}: {reason}") from exc
         return cls(engine)
 
     def close(self) -> None:
