@@ -17,7 +17,8 @@ from flows.dedup import Share, dedup
 from flows.extract import extract
 from flows.ingest import ingest
 from newsdedup.config import DEFAULT_STORE_URL
-from newsdedup.store.read import recent_quarantine, stats, titles
+from newsdedup.pipeline import pending_dedup
+from newsdedup.store.read import recent_quarantine, run_stories, stats, titles
 from newsdedup.summary import md_escape, summary_line, summary_markdown
 
 
@@ -70,6 +71,7 @@ def process_and_report(
     timings["extract"] = time.perf_counter() - started
 
     started = time.perf_counter()
+    pending = pending_dedup(store)  # this run's records, for its stories and per-outlet counts
     deduped = dedup(store_url, batch_size, near_duplicate_jaccard, containment, paragraph_similarity)
     timings["dedup"] = time.perf_counter() - started
 
@@ -77,6 +79,7 @@ def process_and_report(
         **arrival,
         "extract": asdict(extracted),
         "dedup": {k: v for k, v in asdict(deduped).items() if k != "new_groups"},
+        "stories": run_stories(store, pending),
         "store": stats(store),
         "seconds": {k: round(v, 3) for k, v in timings.items()},
     }
@@ -92,7 +95,7 @@ def process_and_report(
 def publish(summary: dict[str, Any], article_titles: dict[str, str | None], quarantined: list[dict[str, Any]]) -> None:
     """Artifacts for the Prefect UI; every untrusted string (titles, URLs, paths, reasons) is escaped."""
     create_markdown_artifact(markdown=summary_markdown(summary, article_titles), key="run-summary",
-                             description="Counts, overlaps and timings of this run")
+                             description="Counts, top stories, outlets, overlaps and timings of this run")
     if quarantined:
         create_table_artifact(
             table=[{k: md_escape(v) for k, v in row.items()} for row in quarantined],

@@ -58,7 +58,8 @@ class Article:
     confidence: float
     boilerplate_removed: int
     extractor_version: str
-    canonical_url: str | None = None
+    canonical_url: str | None = None  # normalised (sources.urls): what dedup compares
+    declared_canonical_url: str | None = None  # as the page declared it (made absolute)
 
     @property
     def body(self) -> str:

@@ -17,7 +17,6 @@ from newsdedup.extract import (
     Page,
     count_lines,
     extract_job,
-    outlet_of,
     read_page,
     recurring_lines,
 )
@@ -101,7 +100,7 @@ def extract_batch(store: Store, hashes: list[str], settings: Settings) -> Extrac
     learned = recurring_lines(counts, store.line_history(counts))
     # Classifying is pure and per page: it runs on worker processes, results in page order. (Decoding
     # is not sent out: shipping the decoded pages back costs as much as decoding them here.)
-    jobs = [(page, settings.extraction, learned.get(outlet_of(page.raw.source), frozenset())) for page in pages]
+    jobs = [(page, settings.extraction, learned.get(page.outlet, frozenset())) for page in pages]
     produced: list[Article] = []
     for item in map_in_processes(extract_job, jobs, worker_count(settings.extract_workers)):
         (failed if isinstance(item, Quarantined) else produced).append(item)  # type: ignore[arg-type]

@@ -7,6 +7,8 @@ import re
 from typing import Any
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&])")
+_OUTLETS_PER_STORY = 8
+_OUTLET_ROWS = 30  # outlets listed in the artifact, most records first
 
 
 def md_escape(text: object) -> str:
@@ -24,7 +26,39 @@ def summary_markdown(summary: dict[str, Any], titles: dict[str, str | None]) -> 
                   "|---|---|---|"]
         for a, b, n in overlaps:
             lines.append(f"| {_labelled(a, titles)} | {_labelled(b, titles)} | {n} |")
-    return "\n".join(lines)
+    stories = summary.get("stories") or {}
+    return "\n".join(lines + _top_stories(stories.get("top_stories", []))
+                     + _outlet_counts(stories.get("outlets", {})))
+
+
+def _top_stories(stories: list[dict[str, Any]]) -> list[str]:
+    """The largest stories this run's records founded or joined (`store.read.run_stories`)."""
+    if not stories:
+        return []
+    lines = ["", "## Top stories of this run", "",
+             "| story | records | added this run | outlets | first seen | overlap links |", "|---|---|---|---|---|---|"]
+    for story in stories:
+        label = _labelled(story["canonical_id"], {story["canonical_id"]: story["title"]})
+        outlets = ", ".join(md_escape(o) for o in story["outlets"][:_OUTLETS_PER_STORY])
+        if len(story["outlets"]) > _OUTLETS_PER_STORY:
+            outlets += " " + md_escape(f"+{len(story['outlets']) - _OUTLETS_PER_STORY} more")
+        lines.append(f"| {label}{' (new)' if story.get('new') else ''} | {story['size']} | {story.get('added', '')} "
+                     f"| {outlets} | {md_escape(story['first_seen'])} | {story['overlap_links']} |")
+    return lines
+
+
+def _outlet_counts(outlets: dict[str, dict[str, int]]) -> list[str]:
+    """Per outlet, what became of this run's records: new stories, exact and near duplicates, and
+    records linked to other stories by shared passages."""
+    if not outlets:
+        return []
+    lines = ["", "## Outlets of this run", "", "| outlet | new | exact | near | overlapping |", "|---|---|---|---|---|"]
+    for outlet, n in list(outlets.items())[:_OUTLET_ROWS]:
+        name = md_escape(outlet) if outlet else "(no outlet)"
+        lines.append(f"| {name} | {n['new']} | {n['exact']} | {n['near']} | {n['overlapping']} |")
+    if len(outlets) > _OUTLET_ROWS:
+        lines += ["", f"and {len(outlets) - _OUTLET_ROWS} more outlets (the run's summary in the store has all)"]
+    return lines
 
 
 def _labelled(article_id: str, titles: dict[str, str | None]) -> str:
@@ -92,3 +126,24 @@ def format_summary(summary: dict[str, Any]) -> str:
     ]
     width = max(len(label) for label, _ in rows)
     return "\n".join(f"{label:<{width}}  {value}" for label, value in rows)
+
+
+def _printable(text: str) -> str:
+    """Untrusted text for a terminal: control characters (escape sequences, line breaks) become spaces."""
+    return "".join(ch if ch.isprintable() else " " for ch in text)
+
+
+def format_stories(stories: list[dict[str, Any]]) -> str:
+    """`newsdedup stories` as a terminal table: one line a story, its canonical title last."""
+    if not stories:
+        return "no stories (nothing de-duplicated yet, or none first seen since then)"
+    rows = [("records", "first seen", "overlaps", "outlets", "story")]
+    for story in stories:
+        more = len(story["outlets"]) - 3
+        outlets = _printable(", ".join(story["outlets"][:3]) + (f" +{more}" if more > 0 else ""))
+        title = _printable(story["title"] or "(untitled)")
+        rows.append((str(story["size"]), story["first_seen"][:16].replace("T", " "), str(story["overlap_links"]),
+                     outlets or "-", f"{title[:90]} [{story['group']}]"))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    return "\n".join(f"{r[0]:>{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:>{widths[2]}}  {r[3]:<{widths[3]}}  {r[4]}"
+                     for r in rows)

@@ -34,6 +34,9 @@ def test_pipeline_flow_runs_and_is_idempotent(raw_dir: Path, tmp_path: Path) -> 
     assert second["ingest"]["unchanged"] == 5 and second["ingest"]["new"] == 1
     assert second["extract"]["articles"] == 1
     assert second["dedup"]["exact"] == 1  # same article text in other page furniture
+    top = second["stories"]["top_stories"][0]  # the run's stories, for its summary artifact
+    assert (top["size"], top["added"], top["new"]) == (2, 1, False)
+    assert second["stories"]["outlets"] == {"": {"new": 0, "exact": 1, "near": 0, "overlapping": 0}}
     assert second["store"]["articles"] == 6 and second["store"]["groups"] == 5
     assert second["store"]["runs"] == 2
 

@@ -11,30 +11,41 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit
 
 from newsdedup.config import ExtractionSettings
 from newsdedup.documents import Article, LineCounts, Quarantined, RawDocument
 from newsdedup.extract import rules
 from newsdedup.extract.decode import UndecodableInput, decode, looks_like_html
 from newsdedup.extract.html import parse_html
-from newsdedup.extract.lines import Line, PageHints, classify, fingerprint, lines_from_text
+from newsdedup.extract.lines import Line, PageHints, classify, fingerprint, fold_spaces, lines_from_text
+from newsdedup.sources.urls import normalise_url, url_host
 
 # Bump when extraction output changes: article ids include it, and a store holding records of another
 # version re-extracts every page, each new record superseding the old one (pipeline.plan_extraction).
 EXTRACTOR_VERSION = "2"
 
 
+_MAX_OUTLET_CHARS = 100  # a page-given site name is a key, not prose
+
+
 def article_id(raw_sha256: str) -> str:
     return hashlib.sha256(f"{raw_sha256}:{EXTRACTOR_VERSION}".encode()).hexdigest()[:20]
 
 
-def outlet_of(source: str) -> str:
-    """The outlet a raw document belongs to: the host of a URL, or the first folder under raw/."""
-    if "://" in source:
-        return source.split("://", 1)[1].split("/", 1)[0].lower()
+def outlet_of(source: str, hints: PageHints | None = None) -> str:
+    """The outlet a raw document belongs to: the folder it sits in under raw/; else the name the page
+    gives itself (og:site_name, JSON-LD publisher); else the host of the URL it was fetched from, or
+    for a file the host of its canonical URL. "" when nothing says."""
+    is_url = "://" in source
     parts = PurePosixPath(source).parts
-    return parts[0] if len(parts) > 1 else ""
+    if not is_url and len(parts) > 1:
+        return parts[0]
+    hints = hints or PageHints()
+    if hints.site_name:
+        return fold_spaces(hints.site_name)[:_MAX_OUTLET_CHARS]
+    named_by = source if is_url else hints.canonical_url
+    return (url_host(named_by) if named_by else None) or ""
 
 
 @dataclass(frozen=True)
@@ -48,6 +59,7 @@ class Page:
     # Fingerprints of its short lines: what cross-page learning counts. Long prose is never counted,
     # so an article paragraph quoted on a few pages is never learned as furniture.
     fingerprints: frozenset[int] = frozenset()
+    outlet: str = ""  # see `outlet_of`: whose furniture the page's recurring lines are
 
 
 def read_page(raw: RawDocument) -> Page | Quarantined:
@@ -64,16 +76,15 @@ def read_page(raw: RawDocument) -> Page | Quarantined:
     except Exception as exc:  # a parser bug must cost one page, never the batch
         return Quarantined(raw.source, "extract", "parse_error", f"{type(exc).__name__}: {exc}", raw.sha256)
     short = frozenset(fingerprint(ln.text) for ln in lines if len(rules.words(ln.text)) < 20)
-    return Page(raw, lines, hints, decoded.damaged, short)
+    return Page(raw, lines, hints, decoded.damaged, short, outlet_of(raw.source, hints))
 
 
 def count_lines(pages: Iterable[Page]) -> LineCounts:
     """Per outlet, on how many of these pages each short line appears."""
     counts = LineCounts()
     for page in pages:
-        outlet = outlet_of(page.raw.source)
-        counts.pages[outlet] += 1
-        counts.lines.setdefault(outlet, Counter()).update(page.fingerprints)
+        counts.pages[page.outlet] += 1
+        counts.lines.setdefault(page.outlet, Counter()).update(page.fingerprints)
     return counts
 
 
@@ -104,11 +115,12 @@ def extract_page(
     if not result.paragraphs:
         return Quarantined(raw.source, "extract", "no_article", "no article text found on the page", raw.sha256)
     confidence = result.confidence * (0.8 if page.damaged else 1.0)
+    declared_url = canonical_url(hints.canonical_url, raw.final_url or raw.source)
     return Article(
         id=article_id(raw.sha256),
         raw_sha256=raw.sha256,
         source=raw.source,
-        outlet=outlet_of(raw.source),
+        outlet=page.outlet,
         title=result.title,
         published=result.published.isoformat() if result.published else None,
         byline=result.byline,
@@ -117,7 +129,8 @@ def extract_page(
         confidence=round(confidence, 3),
         boilerplate_removed=result.removed,
         extractor_version=EXTRACTOR_VERSION,
-        canonical_url=canonical_url(hints.canonical_url, raw.final_url or raw.source),
+        canonical_url=normalise_url(declared_url) if declared_url else None,
+        declared_canonical_url=declared_url,
     )
 
 
@@ -127,16 +140,21 @@ def extract_job(job: tuple[Page, ExtractionSettings, frozenset[int]]) -> Article
 
 
 def canonical_url(declared: str | None, page_url: str) -> str | None:
-    """The page's canonical URL made absolute against its own URL; None unless it is http(s)."""
+    """The page's canonical URL (or og:url) made absolute against its own URL, otherwise as declared
+    (the record keeps it so; dedup compares its `normalise_url` form). None unless it is http(s) and
+    names more than a site's home page."""
     if not declared:
         return None
-    url = urljoin(page_url, declared) if "://" in page_url else declared
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+    try:
+        url = urljoin(page_url, declared) if "://" in page_url else declared
+        parts = urlsplit(normalise_url(url))
+    except ValueError:  # a malformed URL names no page
         return None
-    if parts.path in ("", "/") and not parts.query:
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    if not parts.path and not parts.query:
         return None  # a site's home page declared as canonical says nothing about the article
-    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", parts.query, ""))
+    return url
 
 
 def extract(raw: RawDocument, settings: ExtractionSettings | None = None) -> Article | Quarantined:

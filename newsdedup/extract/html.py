@@ -267,6 +267,7 @@ def _metadata(soup: BeautifulSoup, found: dict[str, list[Tag]]) -> PageHints:
         byline=byline,
         language=language,
         canonical_url=canonical or meta("og:url"),
+        site_name=meta("og:site_name") or _publisher_name(ld.get("publisher")),
     )
 
 
@@ -284,6 +285,15 @@ def _json_ld(scripts: list[Tag]) -> dict[str, Any]:
             if isinstance(item, dict) and ("headline" in item or "datePublished" in item):
                 return item
     return {}
+
+
+def _publisher_name(publisher: Any) -> str | None:
+    """The name of a JSON-LD publisher: an organisation object (or the first of a list), or a plain name."""
+    if isinstance(publisher, list):
+        publisher = publisher[0] if publisher else None
+    if isinstance(publisher, dict):
+        publisher = publisher.get("name")
+    return _str(publisher)
 
 
 def _str(value: Any) -> str | None:

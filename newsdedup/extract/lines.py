@@ -44,6 +44,7 @@ class PageHints:
     byline: str | None = None
     language: str | None = None
     canonical_url: str | None = None  # as written in the page: may be relative
+    site_name: str | None = None  # what the page calls its outlet (og:site_name, JSON-LD publisher)
     recurring: frozenset[int] = frozenset()  # fingerprints of lines recurring on the source's pages
 
 

@@ -18,6 +18,7 @@ from newsdedup.config import FetchSettings
 from newsdedup.documents import Quarantined, RawDocument, sha256_hex
 from newsdedup.sources.feeds import ListedItem, ListingError, parse_feed, parse_sitemap
 from newsdedup.sources.http import Fetcher, FetchResult, Validators
+from newsdedup.sources.urls import normalise_url
 from newsdedup.store.store import FetchState, Store
 
 _FLUSH_EVERY = 50  # responses kept per store write: little is at risk if the process dies
@@ -97,16 +98,21 @@ class Crawl:
     async def _run(self, sources: SourceList) -> None:
         async with Fetcher(self.settings) as fetcher:
             listed = await self._poll_listings(fetcher, sources)
-            states = self.store.fetch_states([*sources.pages, *(i.url for i in listed)])
-            todo: dict[str, ListedItem | None] = {url: None for url in sources.pages}
+            # URLs are compared, and their fetch states kept, normalised: a page listed with tracking
+            # parameters, or as its AMP variant, is the page already fetched. It is fetched as listed.
+            states = self.store.fetch_states([normalise_url(u) for u in (*sources.pages, *(i.url for i in listed))])
+            todo: dict[str, ListedItem] = {}
+            for url in sources.pages:
+                todo.setdefault(normalise_url(url), ListedItem(url))
             unique = _one_per_url(listed)
             for item in unique:
-                if item.url in todo:
+                key = normalise_url(item.url)
+                if key in todo:
                     continue
-                state = states.get(item.url)
+                state = states.get(key)
                 if state is None or state.status not in ("ok", "not_modified") or (
                         item.updated is not None and item.updated != state.listed_updated):
-                    todo[item.url] = item
+                    todo[key] = item
                 else:
                     self.stats.skipped += 1
             self.stats.listed = len(unique)
@@ -120,12 +126,17 @@ class Crawl:
         level: list[tuple[str, str]] = [(u, "feed") for u in sources.feeds] + [(u, "sitemap") for u in sources.sitemaps]
         seen: set[str] = set()
         for _depth in range(self.settings.max_sitemap_depth + 1):
-            level = [(u, role) for u, role in dict.fromkeys(level) if u not in seen]
+            fresh: dict[str, tuple[str, str]] = {}  # by normalised URL: the first spelling listed
+            for url, role in level:
+                if normalise_url(url) not in seen:
+                    fresh.setdefault(normalise_url(url), (url, role))
+            level = list(fresh.values())
             if not level:
                 break
-            seen.update(u for u, _ in level)
-            states = self.store.fetch_states([u for u, _ in level])
-            results = await asyncio.gather(*(self._listing(fetcher, u, role, states.get(u)) for u, role in level))
+            seen.update(fresh)
+            states = self.store.fetch_states(list(fresh))
+            results = await asyncio.gather(*(self._listing(fetcher, u, role, states.get(normalise_url(u)))
+                                             for u, role in level))
             level = []
             for pages, children in results:
                 items.extend(pages)
@@ -158,22 +169,23 @@ class Crawl:
     # -- pages ---------------------------------------------------------------------------------------------
 
     async def _fetch_pages(
-        self, fetcher: Fetcher, todo: dict[str, ListedItem | None], states: dict[str, FetchState]
+        self, fetcher: Fetcher, todo: dict[str, ListedItem], states: dict[str, FetchState]
     ) -> None:
+        """Fetch each page of `todo` (by normalised URL: the item listing it, or naming it when asked for)."""
         total, done = len(todo), 0
         self.stats.requested = total
 
-        async def one(url: str, item: ListedItem | None) -> None:
+        async def one(key: str, item: ListedItem) -> None:
             nonlocal done
-            result = await fetcher.fetch(url, _validators(states.get(url)))
-            self._keep(result, states.get(url), "page", item.updated if item else None)
+            result = await fetcher.fetch(item.url, _validators(states.get(key)))
+            self._keep(result, states.get(key), "page", item.updated)
             done += 1
             if self.progress and (done == total or done % 25 == 0):
                 self.progress(done, total)
             if len(self._pending_raw) >= _FLUSH_EVERY:
                 self._flush()
 
-        await asyncio.gather(*(one(url, item) for url, item in todo.items()))
+        await asyncio.gather(*(one(key, item) for key, item in todo.items()))
 
     # -- keeping ---------------------------------------------------------------------------------------------
 
@@ -181,6 +193,7 @@ class Crawl:
               listed_updated: str | None = None) -> bytes | None:
         """Record one fetch: the raw response, the URL's state, or a quarantine record. Returns the body."""
         previous_sha = state.sha256 if state else None
+        state_url = normalise_url(result.url)
         if result.response is not None:
             r = result.response
             raw = RawDocument.from_bytes(result.url, r.content, r.fetched_at, r.media_type, headers=r.headers,
@@ -193,15 +206,15 @@ class Crawl:
                 self._pending_raw.append(raw)
                 if role == "page":
                     self.stats.new += 1
-            self._pending_state.append(FetchState(result.url, r.validators.etag, r.validators.last_modified,
+            self._pending_state.append(FetchState(state_url, r.validators.etag, r.validators.last_modified,
                                                   listed_updated, raw.sha256, "ok"))
             return r.content
         if result.not_modified:
             if role == "page":
                 self.stats.unchanged += 1
-            self._pending_state.append(FetchState(result.url, listed_updated=listed_updated, status="not_modified"))
+            self._pending_state.append(FetchState(state_url, listed_updated=listed_updated, status="not_modified"))
             return None
-        self._pending_state.append(FetchState(result.url, status=result.reason or "error"))
+        self._pending_state.append(FetchState(state_url, status=result.reason or "error"))
         self._quarantine(result.url, result.reason or "error", result.detail, None)
         return None
 
@@ -223,12 +236,14 @@ class Crawl:
 
 
 def _one_per_url(items: list[ListedItem]) -> list[ListedItem]:
-    """A page listed by several feeds or sitemaps counts once, with the latest date any gives it."""
+    """A page listed by several feeds or sitemaps (under any spelling of its URL) counts once, with the
+    latest date any gives it."""
     latest: dict[str, ListedItem] = {}
     for item in items:
-        known = latest.get(item.url)
+        key = normalise_url(item.url)
+        known = latest.get(key)
         if known is None or (item.updated or "") > (known.updated or ""):
-            latest[item.url] = item
+            latest[key] = item
     return list(latest.values())
 
 

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.engine import Connection
 
 from newsdedup.store.schema import articles, groups, overlaps, quarantine, raw_documents, runs, superseded_articles
 from newsdedup.store.store import Store
 
 _EXPORT_PAGE = 1000
+_IN_CHUNK = 500  # ids per IN (...) clause
+_RUN_TOP_STORIES = 10
 
 
 def stats(store: Store) -> dict[str, Any]:
@@ -68,7 +73,28 @@ def _overlaps_of(conn: Any, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def _record(row: Any, links: list[dict[str, Any]]) -> dict[str, Any]:
+def _chunks(values: Iterable[str]) -> Iterator[list[str]]:
+    ordered = sorted(set(values))
+    for start in range(0, len(ordered), _IN_CHUNK):
+        yield ordered[start : start + _IN_CHUNK]
+
+
+def _group_outlets(conn: Connection, group_ids: Iterable[str | None]) -> dict[str, list[str]]:
+    """The distinct outlets of each group's records: the canonical record's first, the others in order
+    of first arrival. Records with no outlet ("") name none."""
+    found: dict[str, list[tuple[int, int, str]]] = {}
+    is_canonical = func.max(case((articles.c.id == groups.c.canonical_id, 1), else_=0))
+    for chunk in _chunks(g for g in group_ids if g):
+        q = (select(articles.c.group_id, articles.c.outlet, is_canonical, func.min(articles.c.seq))
+             .join(groups, groups.c.id == articles.c.group_id)
+             .where(articles.c.group_id.in_(chunk), articles.c.outlet != "")
+             .group_by(articles.c.group_id, articles.c.outlet))
+        for group_id, outlet, canonical, first in conn.execute(q):
+            found.setdefault(group_id, []).append((-canonical, first, outlet))
+    return {group_id: [outlet for *_, outlet in sorted(rows)] for group_id, rows in found.items()}
+
+
+def _record(row: Any, links: list[dict[str, Any]], outlets: dict[str, list[str]]) -> dict[str, Any]:
     canonical = row.canonical_id == row.id if row.group_id else None
     return {
         "id": row.id,
@@ -87,13 +113,17 @@ def _record(row: Any, links: list[dict[str, Any]]) -> dict[str, Any]:
         "duplicate_of": None if canonical or not row.group_id else row.canonical_id,
         "duplicate_kind": row.duplicate_kind,
         "similarity": row.similarity,
+        "group_size": row.group_size,
+        "outlets": outlets.get(row.group_id, []) if row.group_id else [o for o in (row.outlet,) if o],
+        "canonical_url": row.canonical_url,
+        "declared_canonical_url": row.declared_canonical_url,
         "extractor_version": row.extractor_version,
         "overlaps": links,
     }
 
 
 def _joined() -> Any:
-    return select(articles, groups.c.canonical_id).select_from(
+    return select(articles, groups.c.canonical_id, groups.c.size.label("group_size")).select_from(
         articles.outerjoin(groups, groups.c.id == articles.c.group_id))
 
 
@@ -116,7 +146,7 @@ def show(store: Store, article_id: str) -> dict[str, Any] | None:
         if len(rows) != 1:
             return None
         row = rows[0]
-        record = _record(row, _overlaps_of(conn, [row.id])[row.id])
+        record = _record(row, _overlaps_of(conn, [row.id])[row.id], _group_outlets(conn, [row.group_id]))
         members = conn.execute(select(articles.c.id, articles.c.source, articles.c.duplicate_kind)
                                .where(articles.c.group_id == row.group_id).order_by(articles.c.seq)).all()
         record["group_members"] = [{"id": m.id, "source": m.source, "kind": m.duplicate_kind} for m in members]
@@ -135,6 +165,103 @@ def export_records(store: Store, include_duplicates: bool = False) -> Iterator[d
             if not rows:
                 return
             links = _overlaps_of(conn, [r.id for r in rows])
+            outlets = _group_outlets(conn, [r.group_id for r in rows])
         for row in rows:
-            yield _record(row, links[row.id])
+            yield _record(row, links[row.id], outlets)
         last = rows[-1].seq
+
+
+def _utc(moment: datetime) -> datetime:
+    """SQLite hands timestamps back without their zone; they were written in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _story_rows(conn: Connection, found: Sequence[tuple[str, str, int, datetime]]) -> list[dict[str, Any]]:
+    """Stories (group id, canonical id, size, first seen) with their canonical title, outlets and the
+    overlap links between their records and other stories'."""
+    group_ids = [g for g, *_ in found]
+    canonicals = {r.id: r for r in conn.execute(
+        select(articles.c.id, articles.c.title, articles.c.published, articles.c.canonical_url)
+        .where(articles.c.id.in_([c for _, c, *_ in found])))}
+    outlets = _group_outlets(conn, group_ids)
+    mine, theirs = articles.alias("mine"), articles.alias("theirs")
+    linked: dict[str, Counter[str]] = {g: Counter() for g in group_ids}
+    for chunk in _chunks(group_ids):
+        for side, other in ((overlaps.c.article_a, overlaps.c.article_b), (overlaps.c.article_b, overlaps.c.article_a)):
+            q = (select(mine.c.group_id, theirs.c.group_id).select_from(overlaps)
+                 .join(mine, mine.c.id == side).join(theirs, theirs.c.id == other)
+                 .where(mine.c.group_id.in_(chunk)))
+            for group_id, other_group in conn.execute(q):
+                linked[group_id][other_group] += 1
+    stories = []
+    for group_id, canonical_id, size, first_seen in found:
+        canonical = canonicals.get(canonical_id)
+        stories.append({
+            "group": group_id,
+            "canonical_id": canonical_id,
+            "title": canonical.title if canonical else None,
+            "published": canonical.published if canonical else None,
+            "canonical_url": canonical.canonical_url if canonical else None,
+            "first_seen": _utc(first_seen).isoformat(timespec="seconds"),
+            "size": size,
+            "outlets": outlets.get(group_id, []),
+            "overlap_links": sum(linked[group_id].values()),
+            "linked_stories": sorted(linked[group_id]),
+        })
+    return stories
+
+
+def stories(store: Store, since: datetime | None = None, limit: int = 20) -> list[dict[str, Any]]:
+    """The largest stories (groups), biggest first, newest first among equals: those first seen on or
+    after `since` when it is given."""
+    first_seen = func.min(articles.c.ingested_at).label("first_seen")
+    q = (select(groups.c.id, groups.c.canonical_id, groups.c.size, first_seen)
+         .join(articles, articles.c.group_id == groups.c.id)
+         .group_by(groups.c.id, groups.c.canonical_id, groups.c.size)
+         .order_by(groups.c.size.desc(), first_seen.desc(), groups.c.id).limit(limit))
+    if since is not None:
+        q = q.having(first_seen >= since)
+    with store.engine.connect() as conn:
+        return _story_rows(conn, conn.execute(q).tuples().all())
+
+
+def run_stories(store: Store, article_ids: Sequence[str], top: int = _RUN_TOP_STORIES) -> dict[str, Any]:
+    """What one run's de-duplication did, for its summary: the largest stories its articles joined or
+    founded (with how many records each gained), and per outlet how many of its articles were new
+    stories, exact or near duplicates, and how many got an overlap link."""
+    per_outlet: dict[str, Counter[str]] = {}
+    touched: dict[str, tuple[int, int]] = {}  # group -> (size, records this run added)
+    kinds = {"unique": "new", "exact": "exact", "near": "near"}
+    with store.engine.connect() as conn:
+        for chunk in _chunks(article_ids):
+            q = (select(articles.c.outlet, articles.c.duplicate_kind, func.count())
+                 .where(articles.c.id.in_(chunk), articles.c.duplicate_kind.is_not(None))
+                 .group_by(articles.c.outlet, articles.c.duplicate_kind))
+            for outlet, kind, n in conn.execute(q):
+                per_outlet.setdefault(outlet, Counter())[kinds.get(kind, kind)] += n
+            q = (select(articles.c.outlet, func.count(func.distinct(overlaps.c.article_a)))
+                 .join(articles, articles.c.id == overlaps.c.article_a)
+                 .where(overlaps.c.article_a.in_(chunk)).group_by(articles.c.outlet))
+            for outlet, n in conn.execute(q):
+                per_outlet.setdefault(outlet, Counter())["overlapping"] += n
+            q = (select(groups.c.id, groups.c.size, func.count())
+                 .join(groups, groups.c.id == articles.c.group_id)
+                 .where(articles.c.id.in_(chunk)).group_by(groups.c.id, groups.c.size))
+            for group_id, size, added in conn.execute(q):
+                touched[group_id] = (size, touched.get(group_id, (size, 0))[1] + added)
+        biggest = sorted(touched.items(), key=lambda item: (-item[1][0], -item[1][1], item[0]))[:top]
+        q = (select(groups.c.id, groups.c.canonical_id, groups.c.size, func.min(articles.c.ingested_at))
+             .join(articles, articles.c.group_id == groups.c.id)
+             .where(groups.c.id.in_([g for g, _ in biggest]))
+             .group_by(groups.c.id, groups.c.canonical_id, groups.c.size))
+        found = {r[0]: r for r in conn.execute(q).tuples()}
+        rows = _story_rows(conn, [found[g] for g, _ in biggest])
+    ids = set(article_ids)
+    for row, (group_id, (_, added)) in zip(rows, biggest, strict=True):
+        row["added"] = added
+        row["new"] = group_id in ids  # a group is named after the record that founded it
+    return {
+        "top_stories": rows,
+        "outlets": {outlet: {k: counts[k] for k in ("new", "exact", "near", "overlapping")}
+                    for outlet, counts in sorted(per_outlet.items(), key=lambda item: (-item[1].total(), item[0]))},
+    }

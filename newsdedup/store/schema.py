@@ -96,7 +96,10 @@ articles = Table(
     Column("extractor_version", String(16), nullable=False),
     Column("ingested_at", DateTime(timezone=True), nullable=False),  # the raw document's first sighting
     Column("seq", BigInteger, nullable=False),  # arrival order, ties in ingested_at broken by it
-    Column("canonical_url", Text, index=True),  # <link rel=canonical> or og:url: one story, one URL
+    # <link rel=canonical> or og:url: one story, one URL. Normalised (sources.urls): what dedup compares;
+    # the URL as the page declared it is kept beside it.
+    Column("canonical_url", Text, index=True),
+    Column("declared_canonical_url", Text),
     # Filled by dedup; NULL means "not de-duplicated yet".
     Column("text_hash", String(64), index=True),
     Column("group_id", String(20), index=True),

@@ -20,6 +20,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from newsdedup.documents import Article, LineCounts, Quarantined, RawDocument
 from newsdedup.store import schema
+from newsdedup.store.migrations import migrate
 from newsdedup.store.schema import (
     articles,
     fetch_state,
@@ -157,6 +158,7 @@ class Store:
         try:
             schema.metadata.create_all(engine)
             _add_missing_columns(engine)
+            migrate(engine)
         except SQLAlchemyError as exc:  # unreachable server, refused login, a file that is not a database
             engine.dispose()
             lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
@@ -392,7 +394,7 @@ class Store:
                  "n_words": sum(len(p.split()) for p in a.paragraphs), "confidence": a.confidence,
                  "low_confidence": a.confidence < 0.5, "boilerplate_removed": a.boilerplate_removed,
                  "extractor_version": a.extractor_version, "ingested_at": ingested_at[a.raw_sha256],
-                 "canonical_url": a.canonical_url,
+                 "canonical_url": a.canonical_url, "declared_canonical_url": a.declared_canonical_url,
                  "seq": start + k + 1}
                 for k, a in enumerate(fresh)
             ])
