@@ -89,6 +89,12 @@ def plan_extraction(store: Store) -> ExtractionPlan:
 
 
 def extract_batch(store: Store, hashes: list[str], settings: Settings) -> ExtractStats:
+    """Extract the pages of `hashes` that are still pending and not claimed by another run."""
+    with store.claim_extraction(hashes, EXTRACTOR_VERSION) as claimed:
+        return _extract_claimed(store, claimed, settings)
+
+
+def _extract_claimed(store: Store, hashes: list[str], settings: Settings) -> ExtractStats:
     raws = store.load_raw(hashes)
     pages: list[Page] = []
     failed: list[Quarantined] = []
@@ -104,9 +110,9 @@ def extract_batch(store: Store, hashes: list[str], settings: Settings) -> Extrac
     produced: list[Article] = []
     for item in map_in_processes(extract_job, jobs, worker_count(settings.extract_workers)):
         (failed if isinstance(item, Quarantined) else produced).append(item)  # type: ignore[arg-type]
-    _, superseded = store.add_articles(produced, {r.sha256: r.seen_at for r in raws}, [r.sha256 for r in raws])
-    store.add_line_counts(counts)
-    store.quarantine(failed)
+    # Articles, line counts and quarantine records in one transaction: a crash loses the batch whole.
+    _, superseded = store.save_extraction(produced, {r.sha256: r.seen_at for r in raws}, [r.sha256 for r in raws],
+                                          counts, failed)
     reasons: dict[str, int] = {}
     for q in failed:
         reasons[q.reason] = reasons.get(q.reason, 0) + 1

@@ -38,6 +38,8 @@ from newsdedup.store.schema import (
 )
 
 _DEDUP_LOCK_KEY = 0x6E65777364656475  # "newsdedu": the advisory lock id of de-duplication
+_MIGRATION_LOCK_KEY = 0x6E65777364656476  # one store migration at a time
+_SEQ_SEQUENCE = "articles_seq_sequence"  # PostgreSQL: where articles' arrival numbers come from
 _ARRAY_CHUNK = 20_000  # rows or keys per PostgreSQL array parameter
 _IN_CHUNK = 500  # ids per IN (...) clause: well under SQLite's and PostgreSQL's parameter limits
 # Index tables of earlier versions, dropped when the index is rebuilt in its present form.
@@ -96,6 +98,21 @@ def _add_missing_columns(engine: Engine) -> None:
                 value = getattr(column.server_default, "arg", None)
                 default = f" DEFAULT '{value}'" if value is not None else ""
                 conn.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}{default}'))
+
+
+def _migrate_arrival_order(engine: Engine) -> None:
+    """Articles' seq (arrival order) is drawn from a sequence on PostgreSQL, created here for stores
+    made before it and moved past their highest seq; both databases get an index on seq (read as a
+    maximum on SQLite, and the order of every dedup pass). Idempotent; concurrent opens serialise."""
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK_KEY,))
+            conn.exec_driver_sql(f"CREATE SEQUENCE IF NOT EXISTS {_SEQ_SEQUENCE} AS bigint")
+            conn.exec_driver_sql(
+                f"SELECT setval('{_SEQ_SEQUENCE}', m) FROM (SELECT max(seq) AS m FROM articles) AS top "
+                f"WHERE m > (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM {_SEQ_SEQUENCE})")
+        if not inspect(conn).has_index("articles", "articles_seq_order"):  # (PostgreSQL would lock to check)
+            conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS articles_seq_order ON articles (seq)")
 
 
 def _pg_array(values: Sequence[Any]) -> Any:
@@ -158,6 +175,7 @@ class Store:
         try:
             schema.metadata.create_all(engine)
             _add_missing_columns(engine)
+            _migrate_arrival_order(engine)
             migrate(engine)
         except SQLAlchemyError as exc:  # unreachable server, refused login, a file that is not a database
             engine.dispose()
@@ -263,10 +281,22 @@ class Store:
         return found
 
     def quarantine(self, records: Iterable[Quarantined]) -> None:
+        with self.engine.begin() as conn:
+            self._quarantine(conn, records)
+
+    def _quarantine(self, conn: Connection, records: Iterable[Quarantined]) -> None:
         rows = [{"source": q.source, "raw_sha256": q.raw_sha256 or "", "stage": q.stage, "reason": q.reason,
                  "detail": q.detail[:2000], "created_at": now()} for q in records]
+        self._insert_ignore(conn, quarantine, rows)
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """A write transaction. On SQLite it takes the database's write lock before its first read
+        (BEGIN IMMEDIATE), so what it reads, such as the last seq, cannot change before it writes."""
         with self.engine.begin() as conn:
-            self._insert_ignore(conn, quarantine, rows)
+            if self.dialect == "sqlite":
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            yield conn
 
     # -- fetching --------------------------------------------------------------------------------
 
@@ -313,17 +343,68 @@ class Store:
         return history
 
     def add_line_counts(self, batch: LineCounts) -> None:
+        with self.engine.begin() as conn:
+            self._add_line_counts(conn, batch)
+
+    def _add_line_counts(self, conn: Connection, batch: LineCounts) -> None:
         """Add a batch's line counts to the outlets' history (one upsert per table)."""
         page_rows = [{"outlet": o, "pages": n} for o, n in batch.pages.items() if n]
         line_rows = [{"outlet": o, "fingerprint": f, "pages": n}
                      for o, counts in batch.lines.items() for f, n in counts.items()]
-        with self.engine.begin() as conn:
-            for table, rows, key in ((outlet_pages, page_rows, ["outlet"]),
-                                     (outlet_lines, line_rows, ["outlet", "fingerprint"])):
-                if rows:
-                    stmt = self._insert(table)
-                    conn.execute(stmt.on_conflict_do_update(
-                        index_elements=key, set_={"pages": table.c.pages + stmt.excluded.pages}), rows)
+        for table, rows, key in ((outlet_pages, page_rows, ["outlet"]),
+                                 (outlet_lines, line_rows, ["outlet", "fingerprint"])):
+            if rows:
+                stmt = self._insert(table)
+                conn.execute(stmt.on_conflict_do_update(
+                    index_elements=key, set_={"pages": table.c.pages + stmt.excluded.pages}), rows)
+
+    @contextlib.contextmanager
+    def claim_extraction(self, hashes: Sequence[str], extractor_version: str) -> Iterator[list[str]]:
+        """Claim raw documents for one extraction batch: yields those of `hashes` that are still pending
+        and now this caller's alone, until the block ends (write the batch inside it). Two runs never
+        extract one page, so outlets' line counts are never counted twice. PostgreSQL: one session
+        advisory lock per page (workers share out a backlog; a dead run's locks go with its
+        connection); SQLite: one extraction batch at a time per store, an OS file lock as for dedup."""
+        if self.dialect == "postgresql":
+            keys = {h: int(h[:15], 16) for h in hashes}  # 60 bits: never the dedup lock's key
+            with self.engine.connect() as conn:
+                held = set(conn.exec_driver_sql(
+                    "SELECT k FROM unnest(%s::bigint[]) AS k WHERE pg_try_advisory_lock(k)",
+                    (_pg_array(sorted(set(keys.values()))),)).scalars())
+                conn.commit()  # session locks outlive the transaction; no snapshot stays open
+                try:
+                    mine = [h for h in hashes if keys[h] in held]
+                    yield self._still_pending(mine, extractor_version)
+                finally:
+                    conn.exec_driver_sql("SELECT pg_advisory_unlock(k) FROM unnest(%s::bigint[]) AS k",
+                                         (_pg_array(sorted(held)),))
+                    conn.commit()
+            return
+        with self._file_lock("extract-lock"):
+            yield self._still_pending(hashes, extractor_version)
+
+    def _still_pending(self, hashes: Sequence[str], extractor_version: str) -> list[str]:
+        """Of these raw documents, those with neither an article of this version nor an extraction
+        quarantine (another run may have written them since the plan was made)."""
+        done: set[str] = set()
+        with self.engine.connect() as conn:
+            for chunk in _chunks(list(hashes)):
+                done.update(conn.execute(select(articles.c.raw_sha256).where(
+                    articles.c.raw_sha256.in_(chunk), articles.c.extractor_version == extractor_version)).scalars())
+                done.update(conn.execute(select(quarantine.c.raw_sha256).where(
+                    quarantine.c.raw_sha256.in_(chunk), quarantine.c.stage == "extract")).scalars())
+        return [h for h in hashes if h not in done]
+
+    def save_extraction(self, items: Sequence[Article], ingested_at: dict[str, datetime], extracted: Sequence[str],
+                        counts: LineCounts, failed: Sequence[Quarantined]) -> tuple[int, int]:
+        """One extraction batch's articles, line counts and quarantine records in one transaction: a
+        crash leaves the whole batch pending, never its articles kept and its line counts lost.
+        Returns (added, superseded) as add_articles does."""
+        with self._write() as conn:
+            result = self._add_articles(conn, items, ingested_at, extracted)
+            self._add_line_counts(conn, counts)
+            self._quarantine(conn, failed)
+        return result
 
     def pending_extraction(self, extractor_version: str) -> list[str]:
         """Raw documents with neither an article of this extractor version nor an extraction quarantine."""
@@ -384,21 +465,36 @@ class Store:
         batch's) are superseded by them in the same transaction. Returns (added, superseded)."""
         if not items and not extracted:
             return 0, 0
-        with self.engine.begin() as conn:
-            existing = self._existing(conn, articles.c.id, [a.id for a in items])
-            start = conn.execute(select(func.coalesce(func.max(articles.c.seq), 0))).scalar_one()
-            fresh = [a for a in items if a.id not in existing]
-            self._insert_ignore(conn, articles, [
-                {"id": a.id, "raw_sha256": a.raw_sha256, "source": a.source, "outlet": a.outlet, "title": a.title,
-                 "published": a.published, "byline": a.byline, "language": a.language, "paragraphs": a.paragraphs,
-                 "n_words": sum(len(p.split()) for p in a.paragraphs), "confidence": a.confidence,
-                 "low_confidence": a.confidence < 0.5, "boilerplate_removed": a.boilerplate_removed,
-                 "extractor_version": a.extractor_version, "ingested_at": ingested_at[a.raw_sha256],
-                 "canonical_url": a.canonical_url, "declared_canonical_url": a.declared_canonical_url,
-                 "seq": start + k + 1}
-                for k, a in enumerate(fresh)
-            ])
-            superseded = self._supersede(conn, extracted, {a.raw_sha256: a for a in items})
+        with self._write() as conn:
+            return self._add_articles(conn, items, ingested_at, extracted)
+
+    def _next_seqs(self, conn: Connection, n: int) -> list[int]:
+        """`n` arrival numbers no other writer gets: from a sequence on PostgreSQL; on SQLite, after the
+        last one, read inside the write transaction that `_write` opened with the database locked."""
+        if n == 0:
+            return []
+        if self.dialect == "postgresql":
+            return sorted(conn.exec_driver_sql(
+                f"SELECT nextval('{_SEQ_SEQUENCE}') FROM generate_series(1, %s)", (n,)).scalars())
+        start = conn.execute(select(func.coalesce(func.max(articles.c.seq), 0))).scalar_one()
+        return list(range(start + 1, start + n + 1))
+
+    def _add_articles(self, conn: Connection, items: Sequence[Article], ingested_at: dict[str, datetime],
+                      extracted: Sequence[str]) -> tuple[int, int]:
+        existing = self._existing(conn, articles.c.id, [a.id for a in items])
+        fresh = [a for a in items if a.id not in existing]
+        seqs = self._next_seqs(conn, len(fresh))
+        self._insert_ignore(conn, articles, [
+            {"id": a.id, "raw_sha256": a.raw_sha256, "source": a.source, "outlet": a.outlet, "title": a.title,
+             "published": a.published, "byline": a.byline, "language": a.language, "paragraphs": a.paragraphs,
+             "n_words": sum(len(p.split()) for p in a.paragraphs), "confidence": a.confidence,
+             "low_confidence": a.confidence < 0.5, "boilerplate_removed": a.boilerplate_removed,
+             "extractor_version": a.extractor_version, "ingested_at": ingested_at[a.raw_sha256],
+             "canonical_url": a.canonical_url, "declared_canonical_url": a.declared_canonical_url,
+             "seq": seqs[k]}
+            for k, a in enumerate(fresh)
+        ])
+        superseded = self._supersede(conn, extracted, {a.raw_sha256: a for a in items})
         return len(fresh), superseded
 
     def _supersede(self, conn: Connection, raw_hashes: Sequence[str], successors: dict[str, Article]) -> int:
@@ -584,11 +680,18 @@ class Store:
                     conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _DEDUP_LOCK_KEY})
                     conn.commit()
             return
+        with self._file_lock("dedup-lock"):
+            yield
+
+    @contextlib.contextmanager
+    def _file_lock(self, suffix: str) -> Iterator[None]:
+        """An exclusive OS lock on a file beside a SQLite database, held for the block; the OS releases
+        it when its process dies."""
         database = self.engine.url.database
         if not database or database == ":memory:":
             yield  # a private in-memory store has no other writer
             return
-        with open(f"{database}.dedup-lock", "a+b") as handle:
+        with open(f"{database}.{suffix}", "a+b") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield
