@@ -11,6 +11,7 @@ from conftest import article_by_source, run_steps
 from sqlalchemy import select
 
 from newsdedup.config import Settings
+from newsdedup.extract.decode import _UTF8_MULTIBYTE, decode
 from newsdedup.sources.files import RawDirectoryError, list_files
 from newsdedup.store import Store
 from newsdedup.store.schema import quarantine, raw_documents, raw_sources
@@ -166,3 +167,58 @@ def test_a_raw_directory_that_cannot_be_read_fails_in_one_line(
     assert {"missing": "does not exist", "file": "is not a directory",
             "unreadable": "cannot be read: Permission denied"}[problem] in str(error.value)
     assert "\n" not in str(error.value)
+
+
+# Invented sentences, one per legacy encoding the issue names.
+LEGACY = {
+    "shift_jis": "東京都は月曜日、新しい公園の建設計画を発表した。計画によると、公園は来年の春に開園する予定で、"
+                 "市民の憩いの場になることが期待されている。担当者は「多くの人に利用してほしい」と話した。",
+    "euc_jp": "大阪市の図書館は、来月から開館時間を延長すると発表した。平日は午後九時まで利用できるようになり、"
+              "学生や会社員からは歓迎の声が上がっている。",
+    "gb18030": "北京市政府周一宣布，将在明年春天开放一座新的城市公园。官员表示，公园将为市民提供休闲和运动的场所，"
+               "预计每年接待游客超过一百万人次。",
+    "big5": "台北市政府週一宣布，將在明年春天開放一座新的城市公園。官員表示，公園將為市民提供休閒和運動的場所，"
+            "預計每年接待遊客超過一百萬人次。",
+    "cp1251": "Городской совет в понедельник утвердил новый бюджет после долгих споров о школах, дорогах и "
+              "стоимости отопления общественных зданий в предстоящие зимние месяцы.",
+    "cp1256": "وافق مجلس المدينة يوم الاثنين على الميزانية الجديدة بعد نقاش طويل حول المدارس والطرق وتكلفة "
+              "تدفئة المباني العامة خلال أشهر الشتاء المقبلة.",
+}
+
+
+@pytest.mark.parametrize("form", ["text", "html"])
+@pytest.mark.parametrize("encoding", sorted(LEGACY))
+def test_legacy_encodings_without_a_bom_decode(encoding: str, form: str) -> None:
+    sentence = LEGACY[encoding]
+    page = (f"Headline\n\n{sentence}\n" if form == "text"
+            else f"<html><head><title>Headline</title></head><body><p>{sentence}</p></body></html>")
+    data = page.encode(encoding)
+    if encoding in ("shift_jis", "euc_jp", "gb18030", "big5"):
+        assert _UTF8_MULTIBYTE.search(data), "the bytes hold valid UTF-8 pairs by chance: the case that fooled us"
+    decoded = decode(data)
+    assert sentence in decoded.text and not decoded.damaged
+
+
+def test_a_declared_charset_the_bytes_contradict_loses_to_detection() -> None:
+    page = ("<html><head><meta charset=\"utf-8\"><title>Caf\u00e9 owners \u2018protest\u2019</title></head><body>"
+            "<p>Owners said \u201cenough\u201d at the caf\u00e9 on Monday, and the council listened.</p></body></html>")
+    decoded = decode(page.encode("cp1252"))
+    assert "\u201cenough\u201d" in decoded.text and "Caf\u00e9 owners \u2018protest\u2019" in decoded.text
+    assert not decoded.damaged
+    # The same in the other direction: UTF-8 bytes under a single-byte label are UTF-8.
+    mislabelled = page.replace("utf-8", "iso-8859-1").encode("utf-8")
+    assert "\u201cenough\u201d" in decode(mislabelled).text
+
+
+def test_nearly_valid_utf8_stays_utf8_and_mostly_invalid_does_not() -> None:
+    long_text = ("The caf\u00e9 reopened \u2014 owners said. " * 50).encode("utf-8")
+    damaged = long_text[:400] + b"\xff\xfe" + long_text[400:]
+    decoded = decode(damaged)
+    assert decoded.encoding == "utf-8" and decoded.damaged and "caf\u00e9" in decoded.text
+    # Windows-1252 French with one accidental UTF-8 pair ('\u00c9' then a no-break space: \xc9\xa0) is not UTF-8.
+    legacy = ("Les propri\u00e9taires des caf\u00e9s du quartier ont protest\u00e9 lundi contre la hausse des loyers. "
+              "Selon eux, la d\u00e9cision les obligera \u00e0 fermer avant l'\u00e9t\u00e9. Sur la vitrine, une "
+              "affiche disait \u00ab\u00a0FERM\u00c9\u00a0\u00bb en lettres rouges.")
+    data = legacy.encode("cp1252")
+    assert _UTF8_MULTIBYTE.search(data)
+    assert decode(data).text == legacy

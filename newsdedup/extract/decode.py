@@ -29,8 +29,23 @@ _BOMS = [
     (codecs.BOM_UTF16_BE, "utf-16"),
 ]
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
-# A well-formed multi-byte UTF-8 sequence: its presence means "UTF-8 with some damage", not a legacy codepage.
+# A well-formed multi-byte UTF-8 sequence. Legacy multi-byte text (Shift-JIS, GB18030, Big5...) holds
+# some by chance, so one proves nothing: UTF-8 is trusted only when nearly every non-ASCII byte is in one.
 _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+_NON_ASCII = re.compile(rb"[\x80-\xff]")
+# "Nearly valid" UTF-8: at most this many stray bytes, or this share of the non-ASCII bytes.
+_UTF8_STRAY_BYTES = 4
+_UTF8_STRAY_SHARE = 0.02
+# Labels that HTML reads as Windows-1252 (the WHATWG encoding standard): pages so declared use its 0x80-0x9F.
+# What detection may answer: the legacy encodings of the WHATWG encoding standard (what browsers read).
+# On a short page an unrestricted guess lands on a DOS or Mac code page that no web page uses.
+_WEB_ENCODINGS = [
+    "cp1252", "cp1250", "cp1251", "cp1253", "cp1254", "cp1255", "cp1256", "cp1257", "cp1258", "cp874",
+    "iso8859_2", "iso8859_4", "iso8859_5", "iso8859_6", "iso8859_7", "iso8859_8", "iso8859_10", "iso8859_13",
+    "iso8859_14", "iso8859_15", "iso8859_16", "koi8_r", "koi8_u", "mac_roman", "mac_cyrillic", "cp866",
+    "shift_jis", "cp932", "euc_jp", "iso2022_jp", "gb18030", "gbk", "gb2312", "big5", "big5hkscs", "euc_kr", "cp949",
+]
+_AS_WINDOWS_1252 = {"latin-1", "iso8859-1", "ascii", "iso8859-15", "cp1252"}
 
 
 class UndecodableInput(RejectedInput):
@@ -45,9 +60,10 @@ class DecodedText:
 
 
 def decode(data: bytes, declared: str | None = None) -> DecodedText:
-    """`declared` is the charset an HTTP header gave; the BOM outranks it, and a header that the
-    bytes contradict (invalid in that charset, or valid multi-byte UTF-8 under a single-byte label)
-    is ignored in favour of the page's own evidence."""
+    """`declared` is the charset an HTTP header gave; the BOM outranks it. A declaration, in the
+    header or in the page's <meta>, that the bytes contradict (invalid in that charset, or valid
+    multi-byte UTF-8 under a single-byte label) is ignored in favour of the bytes' own evidence:
+    UTF-8 when (nearly) all of it is, else charset detection."""
     if not data.strip():
         raise UndecodableInput("empty", "the input has no content")
     for magic, kind in _MAGIC.items():
@@ -61,31 +77,35 @@ def decode(data: bytes, declared: str | None = None) -> DecodedText:
     if declared and (text := _strict(data, declared)) is not None:
         return text
     in_page = _META_CHARSET.search(data[:4096])
-    if in_page:
-        name = in_page.group(1).decode("ascii", "replace")
-        try:
-            codecs.lookup(name)
-        except LookupError:
-            pass
-        else:
-            return _decode_as(data, name)
+    if in_page and (text := _strict(data, in_page.group(1).decode("ascii", "replace"))) is not None:
+        return text
     try:
         return DecodedText(data.decode("utf-8"), "utf-8", damaged=False)
     except UnicodeDecodeError:
         pass
-    if _UTF8_MULTIBYTE.search(data):
+    if _nearly_utf8(data):
         return _decode_as(data, "utf-8")
-    best = charset_normalizer.from_bytes(data[:65536]).best()
+    best = charset_normalizer.from_bytes(data[:65536], cp_isolation=_WEB_ENCODINGS).best()
     if best is not None and best.encoding:
         return _decode_as(data, best.encoding)
     return _decode_as(data, "cp1252")
+
+
+def _nearly_utf8(data: bytes) -> bool:
+    """Damaged UTF-8 rather than another encoding: the bytes outside well-formed UTF-8 sequences are a
+    handful, or a small share of the non-ASCII bytes."""
+    high = len(_NON_ASCII.findall(data))
+    in_sequences = sum(len(m) for m in _UTF8_MULTIBYTE.findall(data))
+    stray = high - in_sequences
+    return in_sequences > 0 and (stray <= _UTF8_STRAY_BYTES or stray <= _UTF8_STRAY_SHARE * high)
 
 
 def _strict(data: bytes, encoding: str) -> DecodedText | None:
     """The text if `encoding` is known and decodes every byte; None when the bytes say otherwise."""
     try:
         info = codecs.lookup(encoding)
-        text = data.decode(info.name)
+        name = "cp1252" if info.name in _AS_WINDOWS_1252 else info.name
+        text = data.decode(name)
     except (LookupError, UnicodeDecodeError):
         return None
     single_byte = info.name not in ("utf-8", "utf-8-sig") and not info.name.startswith(("utf-16", "utf-32"))
@@ -94,7 +114,7 @@ def _strict(data: bytes, encoding: str) -> DecodedText | None:
             return DecodedText(data.decode("utf-8"), "utf-8", damaged=False)
         except UnicodeDecodeError:
             pass
-    return DecodedText(text, info.name, damaged=False)
+    return DecodedText(text, name, damaged=False)
 
 
 def _decode_as(data: bytes, encoding: str) -> DecodedText:
