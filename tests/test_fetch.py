@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import ipaddress
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import httpcore
 import pytest
 from conftest import SEEDS
 from http_server import (
@@ -25,6 +28,7 @@ from http_server import (
 )
 from sqlalchemy import select
 
+import newsdedup.sources.http as http_module
 from newsdedup.config import FetchSettings, Settings
 from newsdedup.pipeline import dedup_batch, extract_batch, pending_dedup, plan_extraction
 from newsdedup.sources.crawl import SourceList, fetch_sources
@@ -368,3 +372,47 @@ def test_a_feed_that_is_not_one_is_kept_and_quarantined(server: LocalServer, sto
     reasons = {q["reason"]: q["raw_sha256"] for q in rows(store, quarantine)}
     assert set(reasons) == {"not_a_feed", "not_a_sitemap"}
     assert kept[reasons["not_a_feed"]] == "feed" and kept[reasons["not_a_sitemap"]] == "sitemap"
+
+
+class _LoopbackOnly(httpcore.AsyncNetworkBackend):
+    """The guard's connector in tests: records every connection attempt and refuses any address
+    outside 127.0.0.0/8 itself, so no test can reach the network whatever the policy decides."""
+
+    def __init__(self, inner: httpcore.AsyncNetworkBackend, attempts: list[str]) -> None:
+        self.inner, self.attempts = inner, attempts
+
+    async def connect_tcp(self, host: str, port: int, **kwargs: Any) -> httpcore.AsyncNetworkStream:
+        self.attempts.append(host)
+        if ipaddress.ip_address(host) not in ipaddress.ip_network("127.0.0.0/8"):
+            raise httpcore.ConnectError(f"test connector: {host} is outside 127.0.0.0/8")
+        return await self.inner.connect_tcp(host, port, **kwargs)
+
+    async def sleep(self, seconds: float) -> None:
+        await self.inner.sleep(seconds)
+
+
+def test_metadata_addresses_stay_refused_with_allow_private(
+    server: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    attempts: list[str] = []
+    real_init = http_module._GuardedBackend.__init__
+
+    def recording(self: Any, policy: AddressPolicy) -> None:
+        real_init(self, policy)
+        self.inner = _LoopbackOnly(self.inner, attempts)
+
+    monkeypatch.setattr(http_module._GuardedBackend, "__init__", recording)
+    server.routes["/to-metadata"] = redirect("http://169.254.169.254/latest/meta-data/")
+    server.routes["/to-ecs"] = redirect("http://169.254.170.2/v2/credentials")
+    intranet = FetchSettings(**{**vars(LOCAL), "allowed_networks": (), "allow_private": True})
+    for path in ("/to-metadata", "/to-ecs"):
+        refused = fetch_one(server.url(path), intranet)
+        assert refused.reason == "blocked_address" and "cloud metadata" in refused.detail, refused
+    assert server.hits["/to-metadata"] == 1 and set(attempts) == {"127.0.0.1"}  # the policy refused, not the test
+    # A wide network does not name it; an entry naming the address opens it (the test connector then refuses).
+    wide = FetchSettings(**{**vars(intranet), "allowed_networks": ("169.254.0.0/16",)})
+    assert fetch_one(server.url("/to-metadata"), wide).reason == "blocked_address"
+    assert set(attempts) == {"127.0.0.1"}
+    named = FetchSettings(**{**vars(intranet), "allowed_networks": ("169.254.169.254/32",)})
+    opened = fetch_one(server.url("/to-metadata"), named)
+    assert opened.reason == "robots_unreachable" and set(attempts) == {"127.0.0.1", "169.254.169.254"}

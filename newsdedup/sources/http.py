@@ -28,8 +28,10 @@ import httpx
 from newsdedup.config import FetchSettings
 from newsdedup.documents import RejectedInput
 
-# Cloud metadata services; all are non-global already, listed so the refusal names them.
-_METADATA = {"169.254.169.254", "169.254.170.2", "100.100.100.200", "fd00:ec2::254"}
+# Cloud metadata services (AWS, GCP, Azure, OpenStack; AWS ECS; Alibaba; Oracle; AWS over IPv6). They hand
+# out credentials, so they stay refused under allow_private: only an allowed_networks entry naming the
+# address itself (169.254.169.254 or 169.254.169.254/32) opens one.
+_METADATA = {"169.254.169.254", "169.254.170.2", "100.100.100.200", "192.0.0.192", "fd00:ec2::254"}
 
 
 class FetchRefused(RejectedInput):
@@ -69,12 +71,18 @@ class AddressPolicy:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
         if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
             ip = ip.ipv4_mapped
-        if any(ip in ipaddress.ip_network(net, strict=False) for net in self.allowed_networks):
+        networks = [ipaddress.ip_network(net, strict=False) for net in self.allowed_networks]
+        if str(ip) in _METADATA:
+            if any(net.num_addresses == 1 and ip in net for net in networks):
+                return None
+            return (f"{host} resolves to {ip}, a cloud metadata address: refused even with --allow-private "
+                    "(only an allowed_networks entry naming this address opens it)")
+        if any(ip in net for net in networks):
             return None
         if self.allow_private or ip.is_global:
             return None
-        kind = ("a cloud metadata" if str(ip) in _METADATA else "a loopback" if ip.is_loopback
-                else "a link-local" if ip.is_link_local else "a private" if ip.is_private else "a non-public")
+        kind = ("a loopback" if ip.is_loopback else "a link-local" if ip.is_link_local
+                else "a private" if ip.is_private else "a non-public")
         return f"{host} resolves to {ip}, {kind} address (use --allow-private to fetch from it)"
 
 
