@@ -71,6 +71,8 @@ def test_run_artifacts_escape_untrusted_text(raw_dir: Path, tmp_path: Path) -> N
     assert "<script>" not in cell and "](" not in cell and "|" not in cell.replace("\\|", "")
     assert cell.startswith("\\<script\\>")
     assert "records written" in artifacts["run-summary"].data
+    assert "## Top stories of this run" in artifacts["run-summary"].data
+    assert "## Outlets of this run" in artifacts["run-summary"].data
     # Each stage's sub-flow run shows a progress bar, at 100 % once done.
     progress = {a.description: a.data for a in _artifacts() if a.type == "progress"}
     assert progress.get("extract: raw documents processed: 6/6") == 100.0
