@@ -184,27 +184,30 @@ def _flatten(root: Tag, container: Tag | None = None) -> list[Line]:
             lines[-1] = dataclasses.replace(lines[-1], blank_after=True)
         list_item = False
 
-    def walk(node: Tag) -> None:
-        nonlocal list_item, inside
-        for child in node.children:
-            if isinstance(child, Tag):
-                block = child.name in _BLOCK_TAGS or child is container
-                if block:
-                    flush(False)
-                    list_item = child.name == "li"
-                if child is container:
-                    inside = True
-                walk(child)
-                if block:
-                    flush(child.name in _PARAGRAPH_TAGS)
-                if child is container:
-                    inside = False
-                elif child.name in ("td", "th"):
-                    current.append(" ")  # the cells of a row make one line, as a browser shows them
-            else:
-                current.append(str(child))
-
-    walk(root)
+    # The tree is walked with a stack of (node, leaving) rather than by recursion: a page nested
+    # 20,000 elements deep is flattened like any other (recursion stopped near 1,000).
+    stack: list[tuple[PageElement, bool]] = [(child, False) for child in reversed(root.contents)]
+    while stack:
+        node, leaving = stack.pop()
+        if not isinstance(node, Tag):
+            current.append(str(node))
+            continue
+        block = node.name in _BLOCK_TAGS or node is container
+        if leaving:
+            if block:
+                flush(node.name in _PARAGRAPH_TAGS)
+            if node is container:
+                inside = False
+            elif node.name in ("td", "th"):
+                current.append(" ")  # the cells of a row make one line, as a browser shows them
+            continue
+        if block:
+            flush(False)
+            list_item = node.name == "li"
+        if node is container:
+            inside = True
+        stack.append((node, True))
+        stack.extend((child, False) for child in reversed(node.contents))
     flush(True)
     return lines
 
