@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -83,6 +83,9 @@ def test_stories_are_listed_by_size(store: Store, raw: Path) -> None:
         conn.execute(update(articles).where(articles.c.group_id == orchestra["group"])
                      .values(ingested_at=datetime(2020, 5, 1, tzinfo=UTC)))
     assert stories(store, limit=5)[-1]["first_seen"] == "2020-05-01T00:00:00+00:00"
+    two_hours_east = timezone(timedelta(hours=2))  # 01:00 there is 23:00 UTC the day before
+    east = stories(store, since=datetime(2020, 5, 1, 1, tzinfo=two_hours_east))
+    assert orchestra["group"] in {s["group"] for s in east}
     recent = stories(store, since=datetime(2021, 1, 1, tzinfo=UTC))
     assert orchestra["group"] not in {s["group"] for s in recent} and len(recent) == 2
     assert [s["group"] for s in stories(store, since=datetime(2020, 1, 1, tzinfo=UTC))] == [

@@ -219,8 +219,8 @@ def stories(store: Store, since: datetime | None = None, limit: int = 20) -> lis
          .join(articles, articles.c.group_id == groups.c.id)
          .group_by(groups.c.id, groups.c.canonical_id, groups.c.size)
          .order_by(groups.c.size.desc(), first_seen.desc(), groups.c.id).limit(limit))
-    if since is not None:
-        q = q.having(first_seen >= since)
+    if since is not None:  # compared in UTC: SQLite keeps times without their zone
+        q = q.having(first_seen >= (since.astimezone(UTC) if since.tzinfo else since.replace(tzinfo=UTC)))
     with store.engine.connect() as conn:
         return _story_rows(conn, conn.execute(q).tuples().all())
 
