@@ -4,7 +4,7 @@ can be re-run alone and a failure loses nothing already kept."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -21,14 +21,32 @@ from newsdedup.extract import (
     recurring_lines,
 )
 from newsdedup.parallel import map_in_processes, worker_count
-from newsdedup.sources.files import read_files
+from newsdedup.sources.files import READ_BUDGET_BYTES, file_size, read_files
 from newsdedup.store import Store
+
+# Raw bytes one extraction pass holds (pages, decoded text and articles come to ~3x that, plus workers).
+EXTRACT_BUDGET_BYTES = 128 << 20
 
 
 def batches(items: list[str], size: int) -> Iterator[list[str]]:
     """Work units for one task each: ids or paths, `size` at a time."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def runs_within(items: list[str], size_of: Callable[[str], int], budget: int) -> Iterator[list[str]]:
+    """`items` in order, in runs of about `budget` bytes together (at least one item a run)."""
+    run: list[str] = []
+    held = 0
+    for item in items:
+        size = size_of(item)
+        if run and held + size > budget:
+            yield run
+            run, held = [], 0
+        run.append(item)
+        held += size
+    if run:
+        yield run
 
 
 @dataclass
@@ -67,11 +85,15 @@ class ExtractStats:
 
 def ingest_files(store: Store, root: Path, names: list[str], settings: Settings, seen_at: datetime) -> IngestStats:
     known = store.known_sources(names)  # only this batch's paths: cost stays flat as the store grows
-    result = read_files(root, names, known, settings.max_file_bytes, seen_at)
-    new, versions = store.add_raw(result.documents)
-    store.touch_sources(result.unchanged, seen_at)
-    store.quarantine(result.quarantined)
-    return IngestStats(len(names), new, versions, len(result.unchanged), len(result.quarantined))
+    stats = IngestStats(seen=len(names))
+    # Kept a few dozen megabytes at a time: a batch of large files is never all in memory at once.
+    for part in runs_within(names, lambda name: file_size(root / name), READ_BUDGET_BYTES):
+        result = read_files(root, part, known, settings.max_file_bytes, seen_at)
+        new, versions = store.add_raw(result.documents)
+        store.touch_sources(result.unchanged, seen_at)
+        store.quarantine(result.quarantined)
+        stats.add(IngestStats(0, new, versions, len(result.unchanged), len(result.quarantined)))
+    return stats
 
 
 @dataclass
@@ -89,9 +111,15 @@ def plan_extraction(store: Store) -> ExtractionPlan:
 
 
 def extract_batch(store: Store, hashes: list[str], settings: Settings) -> ExtractStats:
-    """Extract the pages of `hashes` that are still pending and not claimed by another run."""
-    with store.claim_extraction(hashes, EXTRACTOR_VERSION) as claimed:
-        return _extract_claimed(store, claimed, settings)
+    """Extract the pages of `hashes` that are still pending and not claimed by another run. A batch
+    holding more than EXTRACT_BUDGET_BYTES of raw content goes in parts of about that size, each a
+    batch of its own (claimed, learned from and written whole), so memory stays bounded."""
+    total = ExtractStats()
+    sizes = store.raw_sizes(hashes)
+    for part in runs_within(hashes, lambda h: sizes.get(h, 0), EXTRACT_BUDGET_BYTES):
+        with store.claim_extraction(part, EXTRACTOR_VERSION) as claimed:
+            total.add(_extract_claimed(store, claimed, settings))
+    return total
 
 
 def _extract_claimed(store: Store, hashes: list[str], settings: Settings) -> ExtractStats:

@@ -145,3 +145,35 @@ def test_every_hostile_input_is_accounted_for(store: Store, hostile: tuple[Path,
     assert extracted_again.pages == 0
     with store.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(quarantine)).scalar_one() == len(refused) + len(failed)
+
+
+def test_large_batches_are_held_in_bounded_parts(
+    store: Store, raw_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a batch holds at once is bounded by bytes, not by its count of files (the memory measured
+    by benchmarks/memory.py): files are read and kept, and pages extracted, a budget's worth at a time."""
+    import newsdedup.pipeline as pipeline_module
+
+    budget = 6_000  # bytes: one or two seed files
+    monkeypatch.setattr(pipeline_module, "READ_BUDGET_BYTES", budget)
+    monkeypatch.setattr(pipeline_module, "EXTRACT_BUDGET_BYTES", budget)
+    held: dict[str, list[int]] = {"read": [], "extract": []}
+    real_add_raw, real_extract = Store.add_raw, pipeline_module._extract_claimed
+
+    def add_raw(self: Store, docs: Any) -> tuple[int, int]:
+        docs = list(docs)
+        held["read"].append(sum(len(d.content) for d in docs))
+        return real_add_raw(self, docs)
+
+    def extract(store_: Store, hashes: list[str], settings: Settings) -> Any:
+        held["extract"].append(sum(store_.raw_sizes(hashes).values()))
+        return real_extract(store_, hashes, settings)
+
+    monkeypatch.setattr(Store, "add_raw", add_raw)
+    monkeypatch.setattr(pipeline_module, "_extract_claimed", extract)
+    sizes = sorted((p.stat().st_size for p in raw_dir.iterdir()), reverse=True)
+    ingested, extracted, _ = run_steps(store, raw_dir)
+    assert ingested.new == 5 and extracted.pages == 5 and extracted.articles == 5
+    for step in ("read", "extract"):
+        assert len(held[step]) > 1 and sum(held[step]) == sum(sizes)
+        assert all(part <= max(budget, sizes[0]) for part in held[step])

@@ -19,6 +19,7 @@ from pathlib import Path
 from newsdedup.documents import Quarantined, RawDocument
 
 _STREAM_BLOCK = 1 << 20
+READ_BUDGET_BYTES = 64 << 20  # bytes of file content held at once while a batch is read and kept
 
 
 class RawDirectoryError(OSError):
@@ -68,6 +69,14 @@ def list_files(root: Path) -> list[str]:
         out.extend(prefix + d for d in dirs if os.path.islink(os.path.join(folder, d)))
     out.extend(rel for rel in unlistable if rel != ".")
     return sorted({Path(rel).as_posix() for rel in out if not _skipped(Path(rel).as_posix())})
+
+
+def file_size(path: Path) -> int:
+    """The size of a file, 0 when it cannot be asked (read_files then says why)."""
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
 
 
 def _stream_sha256(fd: int) -> str:

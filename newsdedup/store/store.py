@@ -421,6 +421,14 @@ class Store:
         with self.engine.connect() as conn:
             return list(conn.execute(q).scalars())
 
+    def raw_sizes(self, hashes: Sequence[str]) -> dict[str, int]:
+        sizes: dict[str, int] = {}
+        with self.engine.connect() as conn:
+            for chunk in _chunks(list(hashes)):
+                q = select(raw_documents.c.sha256, raw_documents.c.size).where(raw_documents.c.sha256.in_(chunk))
+                sizes.update(conn.execute(q).tuples().all())
+        return sizes
+
     def load_raw(self, hashes: Sequence[str]) -> list[RawDocument]:
         """Raw documents with their first source, in the order asked for."""
         by_hash: dict[str, RawDocument] = {}
