@@ -22,6 +22,8 @@ from typing import Any
 import httpx
 import yaml
 
+from newsdedup.parallel import watch_for_orphans
+
 ROOT = Path(__file__).resolve().parent.parent
 PREFECT_FILE = ROOT / "deploy" / "prefect.yaml"
 
@@ -93,7 +95,17 @@ def serve_deployments(path: Path = PREFECT_FILE) -> None:
     serve(*runnable)
 
 
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # out of the serving loop at once, through the finally that stops the server
+
+
 def main() -> int:
+    # SIGTERM's default is to die on the spot, leaving the server (in a session of its own) running; on
+    # Ctrl-C, asyncio's own handler would cancel the serving loop gracefully, which took over 15 s.
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    # Even a SIGKILL (the OOM killer) takes the server and the runs this process started with it.
+    watch_for_orphans()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--port", type=int, default=int(os.environ.get("NEWSDEDUP_PREFECT_PORT", "4200")))
     parser.add_argument("--no-server", action="store_true", help="use the server of PREFECT_API_URL")

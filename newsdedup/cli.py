@@ -17,6 +17,7 @@ from typing import Any, NoReturn, cast
 from sqlalchemy.exc import SQLAlchemyError
 
 from newsdedup.config import Settings
+from newsdedup.parallel import watch_for_orphans
 from newsdedup.sources.files import RawDirectoryError, list_files
 from newsdedup.store import Store, StoreError
 from newsdedup.store.read import export_records, show, stats, stories
@@ -204,6 +205,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     from newsdedup.summary import format_summary
 
     _console_without_tracebacks()
+    watch_for_orphans()  # the temporary Prefect server and the workers end with this process
 
     summary: dict[str, Any] = pipeline(
         raw_dir=str(settings.raw_dir), store_url=settings.store_url, batch_size=settings.batch_size,
@@ -218,6 +220,7 @@ def _fetch(args: argparse.Namespace, settings: Settings) -> int:
     from newsdedup.summary import format_summary
 
     _console_without_tracebacks()
+    watch_for_orphans()  # the temporary Prefect server and the workers end with this process
 
     sources_file = Path(args.sources)
     if args.sources != "deploy/sources.yaml" and not sources_file.is_file():

@@ -10,9 +10,15 @@ Python's usual `if __name__ == "__main__":` guard (the CLI, the flows and the be
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
+import signal
+import subprocess
+import sys
+import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -39,7 +45,8 @@ def _executor(workers: int) -> ProcessPoolExecutor:
     if _pool is None or _pool_size != workers:
         shutdown()
         # spawn: workers start clean (no copy of the parent's threads, locks or open connections).
-        _pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        _pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                    initializer=_exit_with_parent, initargs=(os.getpid(),))
         _pool_size = workers
     return _pool
 
@@ -63,3 +70,83 @@ def map_in_processes(function: Callable[[T], R], items: Sequence[T], workers: in
         _log.warning("worker pool broke (%s); finishing this batch in-process", exc)
         shutdown()
         return [function(item) for item in items]
+
+
+# -- no orphans -------------------------------------------------------------------------------------
+
+_WATCH_INTERVAL = 0.5  # seconds between looks at the process tree
+_watchdog: subprocess.Popen[bytes] | None = None
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Pool worker initializer: a worker ends when the process that started it is gone (killed by the
+    OOM killer, say), instead of waiting on its task queue for ever."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+def watch_for_orphans() -> None:
+    """Start, once per process, a watchdog that stops every process this one started, directly or not
+    (extraction workers, the Prefect temporary server and what it runs), when this one dies, however
+    it dies. Linux only (it reads /proc); elsewhere a no-op."""
+    global _watchdog
+    if _watchdog is not None or not os.path.isdir("/proc/self"):
+        return
+    code = f"from newsdedup.parallel import _watch; _watch({os.getpid()})"
+    _watchdog = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.DEVNULL)
+
+
+def _process_table() -> dict[int, tuple[int, str]]:
+    """pid -> (parent pid, start time) of every process, from /proc."""
+    table: dict[int, tuple[int, str]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as f:
+                    fields = f.read().rsplit(b")", 1)[1].split()
+            except OSError:
+                continue  # gone meanwhile
+            table[int(entry)] = (int(fields[1]), fields[19].decode())
+    return table
+
+
+def _descendants(root: int, table: dict[int, tuple[int, str]]) -> dict[int, str]:
+    children: dict[int, list[int]] = {}
+    for pid, (ppid, _) in table.items():
+        children.setdefault(ppid, []).append(pid)
+    found: dict[int, str] = {}
+    stack = list(children.get(root, []))
+    while stack:
+        pid = stack.pop()
+        found[pid] = table[pid][1]
+        stack.extend(children.get(pid, []))
+    return found
+
+
+def _watch(parent: int) -> None:
+    """The watchdog's loop: note the parent's descendants while it lives; once it is gone, stop those
+    still running (SIGTERM, then SIGKILL after 3 s). Start times guard against reused pids."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent; the watchdog ends after it
+    me = os.getpid()
+    known: dict[int, str] = {}
+    while os.getppid() == parent:
+        known.update(_descendants(parent, _process_table()))
+        known.pop(me, None)
+        time.sleep(_WATCH_INTERVAL)
+
+    def alive() -> list[int]:
+        table = _process_table()
+        return [pid for pid, started in known.items() if pid in table and table[pid][1] == started]
+
+    for sig, grace in ((signal.SIGTERM, 3.0), (signal.SIGKILL, 0.0)):
+        for pid in alive():
+            with contextlib.suppress(OSError):  # gone meanwhile
+                os.kill(pid, sig)
+        deadline = time.monotonic() + grace
+        while alive() and time.monotonic() < deadline:
+            time.sleep(0.1)

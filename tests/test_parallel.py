@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from conftest import SEEDS, seed_names
 from sqlalchemy import select
 
@@ -65,3 +70,83 @@ def _extract_all(tmp_path: Path, name: str, workers: int) -> list[tuple[object, 
 
 def test_parallel_extraction_equals_sequential(tmp_path: Path) -> None:
     assert _extract_all(tmp_path, "parallel", workers=2) == _extract_all(tmp_path, "sequential", workers=1)
+
+
+ORPHAN_SCRIPT = """
+import subprocess, sys, time
+from newsdedup import parallel
+
+if __name__ == "__main__":
+    parallel.watch_for_orphans()
+    # A child in a session of its own, as the Prefect server of `make serve` is, and pool workers.
+    server = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"], start_new_session=True)
+    pool = parallel._executor(2)
+    list(pool.map(abs, range(4)))
+    print(server.pid, *[p.pid for p in pool._processes.values()], flush=True)
+    time.sleep(300)
+"""
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"  # a zombie has ended
+    except OSError:
+        return False
+
+
+def test_the_main_process_death_takes_its_children(tmp_path: Path) -> None:
+    script = tmp_path / "main.py"
+    script.write_text(ORPHAN_SCRIPT)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
+    main = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, env=env)
+    assert main.stdout is not None
+    children = [int(pid) for pid in main.stdout.readline().split()]
+    assert len(children) == 3 and all(_running(pid) for pid in children)
+    time.sleep(1.5)  # the watchdog has seen them
+    os.kill(main.pid, signal.SIGKILL)  # as the OOM killer would
+    main.wait()
+    deadline = time.monotonic() + 10
+    while any(_running(pid) for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    left = [pid for pid in children if _running(pid)]
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert not left, "children outlived the main process"
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_make_serve_stops_within_seconds_with_its_server(stop: signal.Signals, tmp_path: Path) -> None:
+    from prefect_processes import ROOT, client_env, free_port, serve_module
+
+    port = free_port()
+    env = {**client_env("", tmp_path / "home"), "PYTHONPATH": str(ROOT)}
+    env.pop("PREFECT_API_URL")
+    log = (tmp_path / "serve.log").open("wb")
+    serve = subprocess.Popen([sys.executable, str(ROOT / "deploy" / "serve.py"), "--port", str(port)], env=env,
+                             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        serve_module().wait_for(f"http://127.0.0.1:{port}/api/health", "the served Prefect server")
+        time.sleep(3)  # serving its deployments
+        tree = [pid for pid in map(int, filter(str.isdigit, os.listdir("/proc"))) if _parent(pid) == serve.pid]
+        started = time.monotonic()
+        serve.send_signal(stop)
+        serve.wait(30)
+        stopped = time.monotonic() - started
+        deadline = time.monotonic() + 10
+        while any(_running(pid) for pid in tree) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert stopped < 8, f"serve took {stopped:.1f} s to stop"
+        assert not [pid for pid in tree if _running(pid)], "the server outlived serve"
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+        log.close()
+
+
+def _parent(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return int(f.read().rsplit(b")", 1)[1].split()[1])
+    except OSError:
+        return 0
