@@ -92,3 +92,4 @@ class Quarantined:
     reason: str  # short machine-friendly code, e.g. "binary", "too_large", "empty"
     detail: str
     raw_sha256: str | None = None
+    file_stamp: str | None = None  # "size:mtime_ns" of a file refused unread (too large)

@@ -85,10 +85,11 @@ class ExtractStats:
 
 def ingest_files(store: Store, root: Path, names: list[str], settings: Settings, seen_at: datetime) -> IngestStats:
     known = store.known_sources(names)  # only this batch's paths: cost stays flat as the store grows
+    stamps = store.known_file_stamps(names)
     stats = IngestStats(seen=len(names))
     # Kept a few dozen megabytes at a time: a batch of large files is never all in memory at once.
     for part in runs_within(names, lambda name: file_size(root / name), READ_BUDGET_BYTES):
-        result = read_files(root, part, known, settings.max_file_bytes, seen_at)
+        result = read_files(root, part, known, settings.max_file_bytes, seen_at, stamps)
         new, versions = store.add_raw(result.documents)
         store.touch_sources(result.unchanged, seen_at)
         store.quarantine(result.quarantined)

@@ -10,6 +10,7 @@ import pytest
 from conftest import article_by_source, run_steps
 from sqlalchemy import select
 
+import newsdedup.sources.files as files_module
 from newsdedup.config import Settings
 from newsdedup.extract.decode import _UTF8_MULTIBYTE, decode
 from newsdedup.sources.files import RawDirectoryError, list_files
@@ -77,7 +78,9 @@ def test_each_bad_input_is_extracted_or_quarantined(store: Store, bad_raw: Path)
         assert conn.execute(select(raw_documents.c.sha256)).scalars().all().__len__() == 12
 
 
-def test_huge_file_is_quarantined_unread_and_not_requarantined(store: Store, raw_dir: Path) -> None:
+def test_huge_file_is_quarantined_unread_and_not_requarantined(
+    store: Store, raw_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     big = raw_dir / "huge.txt"
     with big.open("wb") as f:
         f.write(b"word " * (50 * 1024 * 1024 // 5))  # 50 MB
@@ -86,8 +89,10 @@ def test_huge_file_is_quarantined_unread_and_not_requarantined(store: Store, raw
     assert ingested.quarantined == 1 and extracted.articles == 5
     reason, detail = _quarantined(store)["huge.txt"]
     assert reason == "too_large" and "52,428,800 bytes" in detail
+    # A re-run knows the file by its size and modification time: unchanged, and not even hashed again.
+    monkeypatch.setattr(files_module, "_stream_sha256", lambda fd: pytest.fail("hashed again"))
     again, _, _ = run_steps(store, raw_dir, settings)
-    assert again.unchanged == 6 and again.quarantined == 0  # the known too-large file counts as unchanged
+    assert again.unchanged == 6 and again.quarantined == 0
     with store.engine.connect() as conn:
         assert len(conn.execute(select(quarantine.c.id)).all()) == 1
 

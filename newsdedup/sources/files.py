@@ -134,12 +134,14 @@ def _refusal(root: Path, base: Path, name: str) -> Quarantined | None:
 
 
 def read_files(
-    root: Path, names: list[str], known: set[tuple[str, str]], max_bytes: int, seen_at: datetime
+    root: Path, names: list[str], known: set[tuple[str, str]], max_bytes: int, seen_at: datetime,
+    known_stamps: set[tuple[str, str]] | None = None,
 ) -> FileBatchResult:
     """Read one batch of entries. Unchanged ones (same path, same content hash, or the same refusal
     already recorded) are reported, not returned; anything that cannot be read becomes a quarantine
     record; nothing raises per entry. `known` holds (source, sha256) pairs of kept contents and of
-    ingest quarantine records (whose sha256 is empty when no content was read)."""
+    ingest quarantine records (whose sha256 is empty when no content was read); `known_stamps` holds
+    (source, "size:mtime_ns") of too-large files already refused, which are not hashed again."""
     documents: list[RawDocument] = []
     quarantined: list[Quarantined] = []
     unchanged: list[tuple[str, str]] = []
@@ -167,10 +169,14 @@ def read_files(
                     refuse(Quarantined(name, "ingest", "special_file", f"{_special_kind(info.st_mode)}, not a file"))
                     continue
                 if info.st_size > max_bytes:
+                    stamp = f"{info.st_size}:{info.st_mtime_ns}"
+                    if (name, stamp) in (known_stamps or ()):
+                        unchanged.append((name, ""))
+                        continue
                     refuse(Quarantined(
                         name, "ingest", "too_large",
                         f"{info.st_size:,} bytes exceeds the {max_bytes:,}-byte limit (max_file_bytes); the file "
-                        "stays in place, unread", _stream_sha256(fd)))
+                        "stays in place, unread", _stream_sha256(fd), stamp))
                     continue
                 content = _read_all(fd, info.st_size)
             finally:

@@ -181,6 +181,8 @@ quarantine = Table(
     Column("reason", String(32), nullable=False),
     Column("detail", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # A file refused unread (too large): "size:mtime_ns", so a re-run knows it unchanged without hashing it.
+    Column("file_stamp", String(64)),
     UniqueConstraint("source", "raw_sha256", "stage", name="quarantine_once"),
 )
 

@@ -232,6 +232,17 @@ class Store:
                 found.update(conn.execute(q).tuples())
         return found
 
+    def known_file_stamps(self, sources: Sequence[str]) -> set[tuple[str, str]]:
+        """(source, "size:mtime_ns") of files refused unread: unchanged ones are not hashed again."""
+        found: set[tuple[str, str]] = set()
+        with self.engine.connect() as conn:
+            for chunk in _chunks(list(sources)):
+                q = select(quarantine.c.source, quarantine.c.file_stamp).where(
+                    quarantine.c.stage == "ingest", quarantine.c.file_stamp.is_not(None),
+                    quarantine.c.source.in_(chunk))
+                found.update(conn.execute(q).tuples())
+        return found
+
     def add_raw(self, docs: Iterable[RawDocument]) -> tuple[int, int]:
         """Keep raw documents (bytes once per content hash) and where they were seen.
         Returns (new contents, new versions of already known sources)."""
@@ -286,7 +297,7 @@ class Store:
 
     def _quarantine(self, conn: Connection, records: Iterable[Quarantined]) -> None:
         rows = [{"source": q.source, "raw_sha256": q.raw_sha256 or "", "stage": q.stage, "reason": q.reason,
-                 "detail": q.detail[:2000], "created_at": now()} for q in records]
+                 "detail": q.detail[:2000], "created_at": now(), "file_stamp": q.file_stamp} for q in records]
         self._insert_ignore(conn, quarantine, rows)
 
     @contextlib.contextmanager
