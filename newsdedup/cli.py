@@ -24,6 +24,7 @@ from newsdedup.store.read import export_records, show, stats, stories
 from newsdedup.summary import format_stories
 
 DEFAULT_PREFECT_API = "http://127.0.0.1:4200/api"  # where `make serve` puts its server
+_MAX_BATCH_SIZE = 100_000  # the flows' own bound (Field(le=...))
 
 
 class _Parser(argparse.ArgumentParser):
@@ -196,9 +197,18 @@ def _console_without_tracebacks() -> None:
                 handler.setFormatter(_WithoutTraceback(formatter))
 
 
+def _check_sizes(settings: Settings) -> None:
+    """The flows' bounds on sizes, also when they come from the environment (NEWSDEDUP_BATCH_SIZE)."""
+    if not 1 <= settings.batch_size <= _MAX_BATCH_SIZE:
+        raise ValueError(f"batch size must be between 1 and {_MAX_BATCH_SIZE:,}, not {settings.batch_size}")
+    if settings.max_file_bytes < 1:
+        raise ValueError(f"max_file_bytes must be at least 1, not {settings.max_file_bytes}")
+
+
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     settings = settings.replace(raw_dir=args.raw_dir, batch_size=args.batch_size, max_file_bytes=args.max_file_bytes)
     # Parameters, the folder and the store are checked before Prefect starts (seconds, and its tracebacks).
+    _check_sizes(settings)
     list_files(settings.raw_dir)
     Store.open(settings.store_url).close()
     from flows.pipeline import pipeline  # the CLI is the one entry point that starts Prefect
@@ -229,6 +239,7 @@ def _fetch(args: argparse.Namespace, settings: Settings) -> int:
         SourceList.from_yaml(sources_file)  # a malformed file fails here, with its line, not in the flow
     if not (args.pages or args.feed or args.sitemap or sources_file.is_file()):
         raise ValueError("nothing to fetch: give page URLs, --feed URL, --sitemap URL or a --sources file")
+    _check_sizes(settings.replace(batch_size=args.batch_size))
     Store.open(settings.store_url).close()  # checked before Prefect starts
     summary: dict[str, Any] = fetch(
         pages=args.pages, feeds=args.feed, sitemaps=args.sitemap, sources_file=str(sources_file),

@@ -166,3 +166,12 @@ def test_a_full_disk_during_a_run_ends_in_one_line(tmp_path: Path) -> None:
     assert result.returncode == 2 and "Traceback" not in result.stderr  # Prefect's log lines, one line each
     ours = [line for line in result.stderr.splitlines() if line.startswith("newsdedup:")]
     assert len(ours) == 1 and ours[0].startswith("newsdedup: disk full"), result.stderr
+
+
+def test_sizes_from_the_environment_are_checked_before_prefect(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "raw").mkdir()
+    monkeypatch.setenv("NEWSDEDUP_BATCH_SIZE", "0")
+    assert main(["run", "--raw", str(tmp_path / "raw"), "--store", f"sqlite:///{tmp_path / 's.db'}"]) == 2
+    assert capsys.readouterr().err.strip() == "newsdedup: batch size must be between 1 and 100,000, not 0"
