@@ -25,6 +25,9 @@ class ExtractionSettings:
     teaser_cohesion: float = 0.2
     # Pages whose body is shorter than this many words get a low confidence flag.
     low_confidence_words: int = 80
+    # Less body than this (words; characters / 3 in scripts written without spaces) and the densest
+    # run of text on the page is compared with it: the larger is taken (lines._fallback).
+    min_article_units: int = 50
 
 
 @dataclass(frozen=True)
@@ -38,15 +41,19 @@ class DedupSettings:
     # optimal 32 x 4 banding.
     paragraph_bands: int = 8
     paragraph_rows: int = 3
-    near_duplicate_jaccard: float = 0.5  # verified shingle Jaccard that makes two documents one story
-    containment: float = 0.8  # ...or this share of the shorter document found in the longer one
-    min_containment_ratio: float = 0.25  # the shorter document is at least this share of the longer
-    # ...or this share of the shorter document's words in paragraphs that each align (Jaccard at least
-    # `align_similarity`) with a paragraph of the other: OCR noise and edits lower whole-text overlap
-    # but leave every paragraph recognisable; a report that lifts passages aligns only in part.
-    aligned_share: float = 0.8
-    align_similarity: float = 0.3
-    min_aligned_ratio: float = 0.5  # ...between documents of comparable length
+    # Copies are verified on the letters of their texts (spaces and punctuation dropped, case folded),
+    # in windows of `char_shingle_size` characters: OCR noise, split or merged words and copy-editing
+    # spoil a few windows, not whole word n-grams. Calibrated over every dev dedup file at once
+    # (benchmarks/calibrate_dedup.py prints the table).
+    char_shingle_size: int = 7
+    near_duplicate_jaccard: float = 0.5  # verified window Jaccard that makes two documents one story
+    # ...or an abridged or noisy copy: this share of the shorter document's windows found in the longer,
+    containment: float = 0.5
+    # ...with both documents opening alike: at least `lede_share` of each one's first `lede_chars` letters
+    # found in the other. A reprint keeps the story's opening, however much of its end was cut; a report
+    # that lifts passages, however long, opens with a lede of its own and takes them from the middle.
+    lede_chars: int = 200
+    lede_share: float = 0.3
     paragraph_similarity: float = 0.5  # verified Jaccard that makes two paragraphs the same passage
     min_paragraph_words: int = 8  # shorter paragraphs are too generic to prove copying
     # Shared paragraphs that make an overlap link: a report that lifts passages shares several, or one

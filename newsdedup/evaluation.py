@@ -38,7 +38,7 @@ def extract_body_text(page: str) -> str:
 def dedup_pages(docs: list[dict[str, Any]], settings: Settings | None = None) -> dict[str, Any]:
     """Run ingest (in arrival order), extraction and de-duplication over raw pages in a temporary
     store; returns {"clusters": {id: group}, "overlaps": [(id, id), ...]} for score_dedup.py."""
-    settings = settings or Settings()
+    settings = settings or Settings.from_env()  # NEWSDEDUP_* variables: what benchmarks calibrate
     with tempfile.TemporaryDirectory() as tmp:
         store = Store.open(f"sqlite:///{Path(tmp) / 'eval.db'}")
         try:

@@ -4,8 +4,9 @@ For each batch of new articles, in arrival order:
 1. **exact**: the same normalised text, or the same canonical URL, as an article already seen joins
    its group;
 2. **near-duplicate**: LSH candidates (whole-document bands, plus documents sharing a paragraph) are
-   verified on their word-shingle sets: Jaccard above `near_duplicate_jaccard`, or the shorter text
-   contained in the longer (abridged copies);
+   verified on the character windows of their letters (noise-tolerant): Jaccard above
+   `near_duplicate_jaccard`, or most of the shorter text found in the longer with both opening alike
+   (abridged, edited or OCR-noised copies; a report lifting passages from the middle opens otherwise);
 3. **overlap**: paragraphs found through the paragraph-level LSH bands and verified above
    `paragraph_similarity` link the article to documents of other groups, pair by pair.
 
@@ -33,8 +34,9 @@ from newsdedup.store.store import IndexRows, Store, StoredArticle
 
 DOC, PARAGRAPH = 0, 1  # band-key salts: document and paragraph buckets share one table
 _MAX_BUCKET = 1000  # members of one LSH bucket beyond which it says nothing about copying
-# Bump when band keys of the same text would change (tokenising, shingle or key hashing).
-INDEX_FORMAT = 2
+# Bump when band keys of the same text would change (tokenising, shingles or key hashing). 3: signed
+# on character windows.
+INDEX_FORMAT = 3
 _INDEX_META = "dedup_index"
 _REINDEX_BATCH = 1000
 
@@ -63,12 +65,21 @@ class _Doc:
     source: _Shingled
     text: int  # the whole text's place in `source`
     paragraph_texts: dict[int, int]  # paragraph index -> place in `source`, for paragraphs long enough to prove copying
+    body: str  # the paragraphs, for the character windows copies are verified on
+    window: int  # characters per window
+    lede_chars: int
     group_id: str | None = None
     canonical_url: str | None = None
 
     @cached_property
-    def shingles(self) -> frozenset[int]:
-        return self.source.set_of(self.text)
+    def windows(self) -> np.ndarray:
+        """Character windows of the whole text (computed for the few articles that meet a candidate)."""
+        return minhash.char_shingles(self.body, self.window)
+
+    @cached_property
+    def lede(self) -> np.ndarray:
+        """Character windows of the text's opening."""
+        return minhash.char_shingles(minhash.letters(self.body)[: self.lede_chars], self.window)
 
     @cached_property
     def paragraph_shingles(self) -> dict[int, frozenset[int]]:
@@ -133,7 +144,8 @@ class Deduplicator:
         self.paragraph_bands: tuple[int, int] = (s.paragraph_bands, s.paragraph_rows)
         self.index_parameters = (f"format={INDEX_FORMAT} k={s.shingle_size} perm={s.num_perm} seed={s.seed} "
                                  f"doc={self.doc_bands[0]}x{self.doc_bands[1]} "
-                                 f"paragraph={s.paragraph_bands}x{s.paragraph_rows} words={s.min_paragraph_words}")
+                                 f"paragraph={s.paragraph_bands}x{s.paragraph_rows} words={s.min_paragraph_words} "
+                                 f"window={s.char_shingle_size}")
 
     # -- preparation -----------------------------------------------------------------------------
 
@@ -163,16 +175,26 @@ class Deduplicator:
                 article.id, article.published, article.ingested_at, article.seq,
                 words_list[first : paragraph_bounds[a + 1]], hashlib.sha256(text).hexdigest(), source, a,
                 {long_list[m] - first: n + m for m in range(long_bounds[a], long_bounds[a + 1])},
+                "\n".join(article.paragraphs), s.char_shingle_size, s.lede_chars,
                 article.group_id, article.canonical_url))
         if not sign:
             return docs, None
-        sigs = minhash.signatures(values, offsets, s.num_perm, s.seed)
+        # Signed on character windows (noise-tolerant, like the verification), every article's and
+        # every long paragraph's; a fixed quarter of the windows by hash value keeps signing as cheap as
+        # word n-grams were, and a MinHash of that sample still estimates the Jaccard of the whole sets.
+        paragraphs = [p for a in stored for p in a.paragraphs]
+        sets = [d.windows for d in docs] + [minhash.char_shingles(paragraphs[m], s.char_shingle_size)
+                                            for m in long_list]
+        sampled = [w[(w & np.uint64(3)) == 0] if len(w) >= 16 else w for w in sets]
+        window_offsets = np.zeros(len(sampled) + 1, dtype=np.int64)
+        np.cumsum([len(w) for w in sampled], out=window_offsets[1:])
+        sigs = minhash.signatures(np.concatenate(sampled) if sampled else np.empty(0, dtype=np.uint64),
+                                  window_offsets, s.num_perm, s.seed)
         doc_keys = minhash.band_keys(sigs[:n], *self.doc_bands, salt=DOC)
         all_paragraph_keys = minhash.band_keys(sigs[n:], *self.paragraph_bands, salt=PARAGRAPH)
         paragraph_keys = [all_paragraph_keys[long_bounds[a] : long_bounds[a + 1]] for a in range(n)]
         member = np.array([member_key(d.id) for d in docs], dtype=np.int64)
-        n_shingles = np.diff(offsets[: n + 1]).tolist()
-        documents = [(int(member[a]), d.id, sigs[a].tobytes(), n_shingles[a]) for a, d in enumerate(docs)]
+        documents = [(int(member[a]), d.id, sigs[a].tobytes(), len(d.windows)) for a, d in enumerate(docs)]
         # Bucket rows of the whole batch at once, each (key, article) once, sorted by key: B-tree
         # inserts in key order touch each page once instead of at random.
         keys = np.concatenate([doc_keys.ravel(), all_paragraph_keys.ravel()])
@@ -254,7 +276,12 @@ class Deduplicator:
             if owner is not None and owner in cache:
                 kind, matched, similarity = "exact", owner, 1.0
             else:
-                candidates = {a for key in my_doc_keys for a in members.get(key, ())} | set(paragraph_hits)
+                # Articles sharing a document bucket, or a paragraph bucket that is not boilerplate: an
+                # abridged or noisy reprint may share no whole-text band, and no paragraph verified on
+                # words, yet its paragraphs' character windows meet the story's.
+                candidates = {a for key in my_doc_keys for a in members.get(key, ())}
+                candidates.update(a for key in my_paragraph_keys
+                                  if len(bucket := members.get(key, ())) <= _MAX_BUCKET for a in bucket)
                 best = self._best_near_duplicate(doc, candidates, cache)
                 if best is not None:
                     kind, matched, similarity = "near", best[0], best[1]
@@ -315,12 +342,12 @@ class Deduplicator:
         excerpt, not to the story."""
         # In arrival order, so that ties (equal scores, equally full members) go to the earliest article
         # whatever the order the candidates were found in.
-        others = _in_arrival_order(cache[c] for c in candidates if c in cache and c != doc.id and cache[c].shingles)
-        if not doc.shingles or not others:
+        others = _in_arrival_order(cache[c] for c in candidates if c in cache and c != doc.id and len(cache[c].windows))
+        if not len(doc.windows) or not others:
             return None
         fullest: dict[str | None, _Doc] = {}
         for other in others:
-            if other.group_id not in fullest or len(other.shingles) > len(fullest[other.group_id].shingles):
+            if other.group_id not in fullest or len(other.windows) > len(fullest[other.group_id].windows):
                 fullest[other.group_id] = other
         scores = {other.id: self._copy_score(doc, other) for other in others}
         best: tuple[str, float] | None = None
@@ -333,20 +360,18 @@ class Deduplicator:
         return best
 
     def _copy_score(self, doc: _Doc, other: _Doc) -> float | None:
-        """How close `doc` is to `other` if it is a copy of it (same story), else None."""
+        """How close `doc` is to `other` if it is a copy of it (same story), else None. Decided by the
+        shorter document's share found in the longer and by how the two open, never by one whole-text
+        figure: a short copy of a long story has a low Jaccard, a report lifting long passages a high
+        containment."""
         s = self.settings
-        common = len(doc.shingles & other.shingles)
-        jaccard = common / len(doc.shingles | other.shingles)
-        small, large = sorted((len(doc.shingles), len(other.shingles)))
-        contained = common / small
-        # An abridged copy is still a good part of the story (a page quoting one paragraph is not);
-        # paragraph alignment speaks for noisy or edited copies of about the same length: a short
-        # copy of a story aligns as well with any report that lifted most of what it kept.
-        ratio = small / large
-        is_copy = (
-            jaccard >= s.near_duplicate_jaccard
-            or (ratio >= s.min_containment_ratio and contained >= s.containment)
-            or (ratio >= s.min_aligned_ratio and _aligned_share(doc, other, s.align_similarity) >= s.aligned_share))
+        mine, theirs = doc.windows, other.windows
+        common = _common(mine, theirs)
+        jaccard = common / (len(mine) + len(theirs) - common)
+        contained = common / min(len(mine), len(theirs))
+        is_copy = jaccard >= s.near_duplicate_jaccard or (
+            contained >= s.containment
+            and min(_found_share(doc.lede, theirs), _found_share(other.lede, mine)) >= s.lede_share)
         return max(jaccard, contained) if is_copy else None
 
     def _paragraph_matches(
@@ -394,18 +419,13 @@ def _in_arrival_order(docs: Iterable[_Doc]) -> list[_Doc]:
     return sorted(docs, key=lambda d: (d.seq, d.id))
 
 
-def _aligned_share(a: _Doc, b: _Doc, threshold: float) -> float:
-    """Share of the shorter document's (long-paragraph) words in paragraphs found in the other."""
-    words_a = sum(a.paragraph_words[i] for i in a.paragraph_shingles)
-    words_b = sum(b.paragraph_words[i] for i in b.paragraph_shingles)
-    short, other = (a, b) if words_a <= words_b else (b, a)
-    total = min(words_a, words_b)
-    if not total:
-        return 0.0
-    theirs = list(other.paragraph_shingles.values())
-    found = sum(short.paragraph_words[i] for i, mine in short.paragraph_shingles.items()
-                if any(len(mine & t) >= threshold * len(mine | t) for t in theirs))
-    return found / total
+def _common(a: np.ndarray, b: np.ndarray) -> int:
+    """Values two sorted arrays of distinct values share."""
+    return int(np.intersect1d(a, b, assume_unique=True).size)
+
+
+def _found_share(part: np.ndarray, whole: np.ndarray) -> float:
+    return _common(part, whole) / len(part) if len(part) else 0.0
 
 
 def _share(doc: _Doc, paragraphs: list[int]) -> float:

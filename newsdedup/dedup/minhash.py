@@ -159,6 +159,32 @@ def shingles(hashes: np.ndarray, starts: np.ndarray, lengths: np.ndarray, k: int
     return values, offsets
 
 
+_NOT_LETTER_OR_DIGIT = re.compile(r"[\W_]+", re.UNICODE)
+_CHAR_MULTIPLIER = np.uint64(0x100000001B3)  # FNV-1a's prime: odd, spreads each code point's bits
+
+
+def letters(text: str) -> str:
+    """The text's letters and digits only, case-folded: spaces, punctuation and line breaks gone, so an
+    OCR'd word split in two ("im portant") or two run together ("leastI and") reads as in the original,
+    and scripts written without spaces (Chinese, Japanese, Thai) are handled like any other."""
+    return _NOT_LETTER_OR_DIGIT.sub("", unicodedata.normalize("NFKC", text).casefold())
+
+
+def char_shingles(text: str, k: int) -> np.ndarray:
+    """Sorted distinct 64-bit hashes of the k-character windows of `letters(text)` (one window when the
+    text is shorter than k, none when empty). A character of noise spoils k windows, a noisy word
+    spoils whole word n-grams: at 2 % character noise about 87 % of 7-character windows survive."""
+    points = np.frombuffer(letters(text).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    if len(points) == 0:
+        return np.empty(0, dtype=np.uint64)
+    width = min(k, len(points))
+    with np.errstate(over="ignore"):
+        combined = np.zeros(len(points) - width + 1, dtype=np.uint64)
+        for pos in range(width):
+            combined = (combined ^ points[pos : pos + len(combined)]) * _CHAR_MULTIPLIER
+    return np.unique(_fmix64(combined))
+
+
 @lru_cache(maxsize=16)
 def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """datasketch's own permutation parameters for (num_perm, seed)."""

@@ -1,0 +1,62 @@
+"""What makes a copy: an abridged, OCR-noised reprint joins its story; a report that lifts passages,
+however long, never joins the group it lifts from, and neither does a report lifting from that report."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from synthetic import _ocr, _paragraph, _vocabulary
+
+from newsdedup.evaluation import dedup_pages
+
+
+def _story(rng: random.Random, vocab: list[str], paragraphs: int) -> list[str]:
+    return [_paragraph(rng, vocab) for _ in range(paragraphs)]
+
+
+def _docs(**texts: list[str]) -> list[dict[str, Any]]:
+    return [{"id": name, "outlet": f"outlet-{name}", "text": "\n\n".join(paragraphs)}
+            for name, paragraphs in texts.items()]
+
+
+def _split_words(rng: random.Random, paragraph: str) -> str:
+    """OCR that breaks words apart and runs others together."""
+    out = []
+    for word in paragraph.split(" "):
+        if len(word) > 6 and rng.random() < 0.1:
+            word = word[:3] + " " + word[3:]
+        out.append(word)
+    return " ".join(out).replace(" the ", " the", 3)
+
+
+def test_an_abridged_ocr_noised_reprint_joins_its_story() -> None:
+    rng = random.Random(3)
+    vocab = _vocabulary(rng, 2000)
+    original = _story(rng, vocab, 8)
+    # The first quarter of the story, with 2 % of its letters misread and words split or run together.
+    reprint = [_split_words(rng, _ocr(rng, p, 0.02)) for p in original[:2]]
+    other = _story(rng, vocab, 6)
+    result = dedup_pages(_docs(original=original, reprint=reprint, other=other))
+    clusters = result["clusters"]
+    assert clusters["reprint"] == clusters["original"]
+    assert clusters["other"] != clusters["original"]
+
+
+def test_reports_lifting_passages_never_join_the_story_they_lift_from() -> None:
+    rng = random.Random(5)
+    vocab = _vocabulary(rng, 2000)
+    story = _story(rng, vocab, 4)
+    copy = [_ocr(rng, p, 0.01) for p in story]
+    # Three of the story's four paragraphs (all but its opening), between a lede and an ending of its own:
+    # the story is 75 % inside the report, yet the report is not a copy of it.
+    report = [_paragraph(rng, vocab), *story[1:], _paragraph(rng, vocab)]
+    # A report lifting from that report: two of its paragraphs, one of them its own.
+    second = [*_story(rng, vocab, 3), report[0], report[2], _paragraph(rng, vocab)]
+    result = dedup_pages(_docs(story=story, copy=copy, report=report, second=second))
+    clusters = result["clusters"]
+    assert clusters["copy"] == clusters["story"]
+    assert len({clusters["story"], clusters["report"], clusters["second"]}) == 3
+    links = {frozenset(pair) for pair in result["overlaps"]}
+    assert frozenset(("report", "story")) in links or frozenset(("report", "copy")) in links
+    assert frozenset(("second", "report")) in links
