@@ -11,11 +11,13 @@ from prefect.cache_policies import NONE
 from pydantic import Field
 
 from flows.common import ProgressArtifact, open_store, settings_for
-from newsdedup.config import DEFAULT_STORE_URL
+from newsdedup.config import DEFAULT_STORE_URL, DedupSettings
 from newsdedup.dedup import BatchOutcome
 from newsdedup.pipeline import batches, dedup_batch, pending_dedup
 
 Share = Annotated[float, Field(gt=0, le=1)]
+
+DEDUP_DEFAULTS = DedupSettings()  # flow parameters default to the library's settings, named once
 
 
 @task(name="dedup-batch", retries=2, retry_delay_seconds=2, cache_policy=NONE, timeout_seconds=3600)
@@ -27,9 +29,9 @@ def dedup_articles(ids: list[str], store_url: str, thresholds: dict[str, float])
 def dedup(
     store_url: str = DEFAULT_STORE_URL,
     batch_size: Annotated[int, Field(gt=0, le=100_000)] = 1000,
-    near_duplicate_jaccard: Share = 0.5,
-    containment: Share = 0.8,
-    paragraph_similarity: Share = 0.5,
+    near_duplicate_jaccard: Share = DEDUP_DEFAULTS.near_duplicate_jaccard,
+    containment: Share = DEDUP_DEFAULTS.containment,
+    paragraph_similarity: Share = DEDUP_DEFAULTS.paragraph_similarity,
 ) -> BatchOutcome:
     logger = get_run_logger()
     thresholds = {"near_duplicate_jaccard": near_duplicate_jaccard, "containment": containment,

@@ -13,7 +13,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from pydantic import Field
 
 from flows.common import open_store
-from flows.dedup import Share, dedup
+from flows.dedup import DEDUP_DEFAULTS, Share, dedup
 from flows.extract import extract
 from flows.ingest import ingest
 from newsdedup.config import DEFAULT_STORE_URL
@@ -28,9 +28,9 @@ def pipeline(
     store_url: str = DEFAULT_STORE_URL,
     batch_size: Annotated[int, Field(gt=0, le=100_000)] = 1000,
     max_file_bytes: Annotated[int, Field(gt=0)] = 20 * 1024 * 1024,
-    near_duplicate_jaccard: Share = 0.5,
-    containment: Share = 0.8,
-    paragraph_similarity: Share = 0.5,
+    near_duplicate_jaccard: Share = DEDUP_DEFAULTS.near_duplicate_jaccard,
+    containment: Share = DEDUP_DEFAULTS.containment,
+    paragraph_similarity: Share = DEDUP_DEFAULTS.paragraph_similarity,
 ) -> dict[str, Any]:
     """Ingest the files of raw/, extract clean articles and de-duplicate them into the store.
 
@@ -39,8 +39,9 @@ def pipeline(
         store_url: the processed store, `sqlite:///...` or `postgresql+psycopg://...`.
         batch_size: documents per task; thousands keep Prefect's per-task cost negligible.
         max_file_bytes: larger files are quarantined as too_large and left unread.
-        near_duplicate_jaccard: word-shingle Jaccard from which two articles are one story.
-        containment: share of the shorter article found in the longer that makes it an abridged copy.
+        near_duplicate_jaccard: character-window Jaccard from which two articles are one story.
+        containment: share of the shorter article found in the longer that makes it an abridged or noisy
+            copy (when both open alike).
         paragraph_similarity: Jaccard from which two paragraphs are the same passage (overlap links).
     """
     store = open_store(store_url)
@@ -58,9 +59,9 @@ def process_and_report(
     batch_size: int,
     arrival: dict[str, Any],
     timings: dict[str, float],
-    near_duplicate_jaccard: float = 0.5,
-    containment: float = 0.8,
-    paragraph_similarity: float = 0.5,
+    near_duplicate_jaccard: float = DEDUP_DEFAULTS.near_duplicate_jaccard,
+    containment: float = DEDUP_DEFAULTS.containment,
+    paragraph_similarity: float = DEDUP_DEFAULTS.paragraph_similarity,
 ) -> dict[str, Any]:
     """Extract and de-duplicate what arrived, then record and publish the run's summary."""
     logger = get_run_logger()
