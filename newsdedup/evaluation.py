@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 
 from newsdedup.config import Settings
-from newsdedup.documents import RawDocument, sha256_hex
+from newsdedup.documents import Article, RawDocument, sha256_hex
 from newsdedup.extract import extract
 from newsdedup.pipeline import dedup_batch, extract_batch, pending_dedup, plan_extraction
 from newsdedup.store import Store
@@ -33,6 +33,12 @@ def extract_body_html(page: str) -> str:
 def extract_body_text(page: str) -> str:
     """The article body the pipeline extracts from a flattened-text page (empty when it finds none)."""
     return _body("page.txt", page, "text/plain")
+
+
+def extract_title_html(page: str) -> str:
+    """The title the pipeline stores for an HTML page (empty when it finds none or no article)."""
+    item = extract(RawDocument.from_bytes("page.html", page.encode("utf-8"), _EPOCH, "text/html"))
+    return (item.title or "") if isinstance(item, Article) else ""
 
 
 def dedup_pages(docs: list[dict[str, Any]], settings: Settings | None = None) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from urllib.parse import urljoin, urlsplit
 
 from newsdedup.config import ExtractionSettings
 from newsdedup.documents import Article, LineCounts, Quarantined, RawDocument
-from newsdedup.extract import rules
+from newsdedup.extract import metadata, rules
 from newsdedup.extract.decode import UndecodableInput, decode, looks_like_html
 from newsdedup.extract.html import parse_html
 from newsdedup.extract.lines import Line, PageHints, classify, fingerprint, fold_spaces, lines_from_text
@@ -23,7 +23,7 @@ from newsdedup.sources.urls import normalise_url, url_host
 
 # Bump when extraction output changes: article ids include it, and a store holding records of another
 # version re-extracts every page, each new record superseding the old one (pipeline.plan_extraction).
-EXTRACTOR_VERSION = "2"
+EXTRACTOR_VERSION = "3"
 
 
 _MAX_OUTLET_CHARS = 100  # a page-given site name is a key, not prose
@@ -76,6 +76,7 @@ def read_page(raw: RawDocument) -> Page | Quarantined:
     except Exception as exc:  # a parser bug must cost one page, never the batch
         return Quarantined(raw.source, "extract", "parse_error", f"{type(exc).__name__}: {exc}", raw.sha256)
     short = frozenset(fingerprint(ln.text) for ln in lines if len(rules.words(ln.text)) < 20)
+    short |= metadata.title_fingerprints(hints.metadata)  # what recurs as a heading or title part
     return Page(raw, lines, hints, decoded.damaged, short, outlet_of(raw.source, hints))
 
 
@@ -102,14 +103,35 @@ def recurring_lines(
     return learned
 
 
+def page_hints(page: Page, recurring: frozenset[int] = frozenset()) -> PageHints:
+    """What the line classifier is told of a page. Headline and date are chosen here, with what only the
+    extractor knows: the outlet's recurring titles, the page's URL and when it was seen (metadata.py)."""
+    raw = page.raw
+    url = raw.final_url or (raw.source if "://" in raw.source else None)
+    seen = raw.seen_at.date()
+    found = page.hints.metadata
+    return dataclasses.replace(
+        page.hints, recurring=recurring,
+        title=metadata.choose_title(found, page.lines, recurring, url or page.hints.canonical_url) if found
+        else page.hints.title,
+        published=metadata.choose_date(found, (url, page.hints.canonical_url), seen) or page.hints.published,
+    )
+
+
 def extract_page(
     page: Page, settings: ExtractionSettings | None = None, recurring: frozenset[int] = frozenset()
 ) -> Article | Quarantined:
     raw = page.raw
     settings = settings or ExtractionSettings()
-    hints = dataclasses.replace(page.hints, recurring=recurring)
+    seen = raw.seen_at.date()
+    hints = page_hints(page, recurring)
     try:
         result = classify(page.lines, settings, hints)
+        if not result.paragraphs and hints.title:
+            # The headline's line may stand below the article (repeated in a teaser, say), and the
+            # article was looked for after it: it is looked for again without, the headline kept.
+            result = dataclasses.replace(classify(page.lines, settings, dataclasses.replace(hints, title=None)),
+                                         title=hints.title)
     except Exception as exc:  # a classifier bug must cost one page, never the batch
         return Quarantined(raw.source, "extract", "parse_error", f"{type(exc).__name__}: {exc}", raw.sha256)
     if not result.paragraphs:
@@ -122,7 +144,7 @@ def extract_page(
         source=raw.source,
         outlet=page.outlet,
         title=result.title,
-        published=result.published.isoformat() if result.published else None,
+        published=published.isoformat() if (published := metadata.plausible_date(result.published, seen)) else None,
         byline=result.byline,
         language=hints.language or rules.detect_language(" ".join(result.paragraphs)),
         paragraphs=result.paragraphs,

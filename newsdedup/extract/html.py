@@ -18,7 +18,7 @@ from bs4 import BeautifulSoup, Comment, NavigableString, PageElement, Tag
 from bs4.builder._lxml import LXMLTreeBuilder
 from bs4.element import AttributeDict
 
-from newsdedup.extract import rules
+from newsdedup.extract import metadata
 from newsdedup.extract.lines import Line, PageHints, fold_spaces
 
 _DROP_TAGS = [
@@ -26,7 +26,7 @@ _DROP_TAGS = [
     "select", "input", "video", "audio", "head",
 ]
 _DROP_SET = set(_DROP_TAGS)
-_METADATA_TAGS = ("meta", "h1", "time", "link", "script", "html")
+_METADATA_TAGS = ("meta", "h1", "h2", "h3", "time", "link", "script", "html")
 _FURNITURE_TAGS = {"nav", "aside", "footer", "form", "figure", "figcaption"}
 _FURNITURE_WORDS = {
     "nav", "navbar", "navigation", "menu", "breadcrumb", "breadcrumbs", "footer", "sidebar", "share",
@@ -234,29 +234,17 @@ def _metadata(soup: BeautifulSoup, found: dict[str, list[Tag]]) -> PageHints:
         return next((metas[name] for name in names if metas.get(name)), None)
 
     ld = _json_ld(found["script"])
-    title = meta("og:title", "twitter:title") or _str(ld.get("headline"))
-    h1 = first("h1")
-    if isinstance(h1, Tag):
-        h1_text = fold_spaces(h1.get_text(" ", strip=True))
-        # The visible headline is the one the page shows; og:title often carries a site suffix.
-        if h1_text and (not title or rules.content_words(h1_text) & rules.content_words(title)):
-            title = h1_text
-    if not title and soup.title and soup.title.string:
-        title = rules.SITE_SUFFIX.sub("", fold_spaces(soup.title.string))
-    date_text = (
-        meta("article:published_time", "datePublished", "date", "pubdate", "publishdate", "dc.date")
-        or _str(ld.get("datePublished"))
+    # The candidates for title, date and byline; metadata.py chooses among them.
+    candidates = metadata.PageMetadata(
+        meta_titles=_present(meta("og:title"), meta("twitter:title"), _str(ld.get("headline"))),
+        document_title=fold_spaces(soup.title.get_text(" ")) or None if soup.title else None,
+        headings=tuple(_heading(tag) for name in ("h1", "h2", "h3") for tag in found[name][:metadata.HEADING_SEARCH]),
+        site_names=_present(meta("og:site_name"), meta("application-name"), _publisher_name(ld.get("publisher"))),
+        dates=_present(_str(ld.get("datePublished")), meta("article:published_time", "datePublished"),
+                       *(str(t.get("datetime") or t.get_text(" ", strip=True)) for t in _article_times(found["time"]))),
+        loose_dates=_present(meta("date", "pubdate", "publishdate", "dc.date", "DC.date.issued", "DC.date")),
+        authors=_present(meta("author"), meta("article:author"), *_author_names(ld.get("author"))),
     )
-    if not date_text:
-        time_tag = first("time")
-        if isinstance(time_tag, Tag):
-            date_text = str(time_tag.get("datetime") or time_tag.get_text(" ", strip=True))
-    author = ld.get("author")
-    if isinstance(author, list):
-        author = author[0] if author else None
-    if isinstance(author, dict):
-        author = author.get("name")
-    byline = meta("author", "article:author") or _str(author)
     canonical = None
     for link in found["link"]:
         if link.get("href") and "canonical" in str(link.get("rel") or "").lower().split():
@@ -265,9 +253,8 @@ def _metadata(soup: BeautifulSoup, found: dict[str, list[Tag]]) -> PageHints:
     html_tag = first("html")
     language = str(html_tag.get("lang") or "").split("-")[0].lower() or None if isinstance(html_tag, Tag) else None
     return PageHints(
-        title=title or None,
-        published=rules.find_date(date_text) if date_text else None,
-        byline=byline,
+        byline=metadata.choose_byline(candidates),
+        metadata=candidates,
         language=language,
         canonical_url=canonical or meta("og:url"),
         site_name=meta("og:site_name") or _publisher_name(ld.get("publisher")),
@@ -288,6 +275,41 @@ def _json_ld(scripts: list[Tag]) -> dict[str, Any]:
             if isinstance(item, dict) and ("headline" in item or "datePublished" in item):
                 return item
     return {}
+
+
+def _present(*values: str | None) -> tuple[str, ...]:
+    return tuple(v for v in values if v)
+
+
+def _heading(tag: Tag) -> metadata.Heading:
+    """A heading, and whether it links to a site's front page (a masthead or a logo does)."""
+    link = tag.find("a", href=True) if tag.name else None
+    if link is None:
+        parent = tag.parent
+        link = parent if parent is not None and parent.name == "a" else None
+    home = isinstance(link, Tag) and metadata.is_front_page(str(link.get("href") or ""))
+    return metadata.Heading(fold_spaces(tag.get_text(" ")), int(tag.name[1]), home)
+
+
+def _article_times(times: list[Tag], wanted: int = 3) -> list[Tag]:
+    """The first <time> elements outside furniture: a time in a comment or a teaser dates something else."""
+    kept: list[Tag] = []
+    for tag in times:
+        if not any(_is_furniture(parent) for parent in tag.parents if isinstance(parent, Tag)):
+            kept.append(tag)
+            if len(kept) == wanted:
+                break
+    return kept
+
+
+def _author_names(author: Any) -> list[str]:
+    """JSON-LD author: a name, a person object, or a list of either."""
+    names = []
+    for item in author if isinstance(author, list) else [author]:
+        name = _str(item.get("name")) if isinstance(item, dict) else _str(item)
+        if name:
+            names.append(name)
+    return names
 
 
 def _publisher_name(publisher: Any) -> str | None:

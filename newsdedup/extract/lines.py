@@ -24,6 +24,7 @@ from itertools import pairwise
 
 from newsdedup.config import ExtractionSettings
 from newsdedup.extract import rules
+from newsdedup.extract.metadata import PageMetadata
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class PageHints:
     canonical_url: str | None = None  # as written in the page: may be relative
     site_name: str | None = None  # what the page calls its outlet (og:site_name, JSON-LD publisher)
     recurring: frozenset[int] = frozenset()  # fingerprints of lines recurring on the source's pages
+    metadata: PageMetadata | None = None  # HTML only: title, date and byline candidates (metadata.py)
 
 
 @dataclass
