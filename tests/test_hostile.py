@@ -177,3 +177,24 @@ def test_large_batches_are_held_in_bounded_parts(
     for step in ("read", "extract"):
         assert len(held[step]) > 1 and sum(held[step]) == sum(sizes)
         assert all(part <= max(budget, sizes[0]) for part in held[step])
+
+
+def test_large_pages_leave_nothing_in_the_rules_caches() -> None:
+    """The rules' per-line caches are bounded by count, not bytes: a large page's lines are not kept."""
+    from datetime import UTC, datetime
+
+    from newsdedup.documents import RawDocument
+    from newsdedup.extract import extract_job, read_page, rules
+    from newsdedup.extract.limits import LARGE_PAGE_BYTES, extract_job_bounded
+
+    def page(paragraphs: int) -> Any:
+        text = "Harbour news\n\n" + "\n\n".join(f"{PROSE} Paragraph {n}." for n in range(paragraphs))
+        return read_page(RawDocument.from_bytes(f"p{paragraphs}.txt", text.encode(), datetime.now(UTC)))
+
+    small, large = page(5), page(LARGE_PAGE_BYTES // len(PROSE) + 10)
+    assert len(large.raw.content) > LARGE_PAGE_BYTES > len(small.raw.content)
+    expected = extract_job((large, Settings().extraction, frozenset()))
+    assert extract_job_bounded((large, Settings().extraction, frozenset())) == expected
+    assert rules.words.cache_info().currsize == 0
+    extract_job_bounded((small, Settings().extraction, frozenset()))
+    assert rules.words.cache_info().currsize > 0  # a normal page keeps the caches' benefit
