@@ -4,17 +4,23 @@ can be re-run alone and a failure loses nothing already kept."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from newsdedup.config import Settings
 from newsdedup.dedup import BatchOutcome, Deduplicator
-from newsdedup.documents import RawDocument
-from newsdedup.extract import EXTRACTOR_VERSION, recurring_lines
-from newsdedup.page_work import CHUNK_BYTES, extract_pages
-from newsdedup.parallel import MIN_ITEMS_PER_WORKER, worker_count
+from newsdedup.documents import Article, Quarantined
+from newsdedup.extract import (
+    EXTRACTOR_VERSION,
+    Page,
+    count_lines,
+    read_page,
+    recurring_lines,
+)
+from newsdedup.extract.limits import extract_job_bounded, forget_large_page
+from newsdedup.parallel import map_in_processes, worker_count
 from newsdedup.sources.files import READ_BUDGET_BYTES, file_size, read_files
 from newsdedup.store import Store
 
@@ -113,33 +119,35 @@ def extract_batch(store: Store, hashes: list[str], settings: Settings) -> Extrac
     sizes = store.raw_sizes(hashes)
     for part in runs_within(hashes, lambda h: sizes.get(h, 0), EXTRACT_BUDGET_BYTES):
         with store.claim_extraction(part, EXTRACTOR_VERSION) as claimed:
-            total.add(_extract_claimed(store, claimed, sizes, settings))
+            total.add(_extract_claimed(store, claimed, settings))
     return total
 
 
-def _extract_claimed(store: Store, hashes: list[str], sizes: dict[str, int], settings: Settings) -> ExtractStats:
-    # All per-page work (decode, parse, classify) runs on worker processes, each chunk's raw bytes
-    # loaded as a worker has room for them; this process learns the outlets' furniture between the
-    # two passes (lines recurring across their pages, in this batch and in their history) and writes.
-    seen_at: dict[str, datetime] = {}
-
-    def load(chunk: Sequence[str]) -> list[RawDocument]:
-        raws = store.load_raw(chunk)
-        seen_at.update((raw.sha256, raw.seen_at) for raw in raws)
-        return raws
-
-    workers = worker_count(settings.extract_workers) if len(hashes) >= 2 * MIN_ITEMS_PER_WORKER else 1
-    done = extract_pages(list(runs_within(hashes, lambda h: sizes.get(h, 0), CHUNK_BYTES)), load,
-                         lambda counts: recurring_lines(counts, store.line_history(counts)),
-                         settings.extraction, workers)
-    produced, failed = done.articles, done.failed
+def _extract_claimed(store: Store, hashes: list[str], settings: Settings) -> ExtractStats:
+    raws = store.load_raw(hashes)
+    pages: list[Page] = []
+    failed: list[Quarantined] = []
+    for raw in raws:
+        page = read_page(raw)
+        forget_large_page(len(raw.content))
+        (failed if isinstance(page, Quarantined) else pages).append(page)  # type: ignore[arg-type]
+    # Lines recurring across an outlet's pages, in this batch and in its history, are its furniture.
+    counts = count_lines(pages)
+    learned = recurring_lines(counts, store.line_history(counts))
+    # Classifying is pure and per page: it runs on worker processes, results in page order. (Decoding
+    # is not sent out: shipping the decoded pages back costs as much as decoding them here.)
+    jobs = [(page, settings.extraction, learned.get(page.outlet, frozenset())) for page in pages]
+    produced: list[Article] = []
+    for item in map_in_processes(extract_job_bounded, jobs, worker_count(settings.extract_workers)):
+        (failed if isinstance(item, Quarantined) else produced).append(item)  # type: ignore[arg-type]
     # Articles, line counts and quarantine records in one transaction: a crash loses the batch whole.
-    _, superseded = store.save_extraction(produced, seen_at, list(seen_at), done.counts, failed)
+    _, superseded = store.save_extraction(produced, {r.sha256: r.seen_at for r in raws}, [r.sha256 for r in raws],
+                                          counts, failed)
     reasons: dict[str, int] = {}
     for q in failed:
         reasons[q.reason] = reasons.get(q.reason, 0) + 1
     return ExtractStats(
-        pages=len(seen_at),
+        pages=len(raws),
         articles=len(produced),
         quarantined=len(failed),
         boilerplate_removed=sum(a.boilerplate_removed for a in produced),
