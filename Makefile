@@ -45,6 +45,7 @@ ui:
 bench: setup
 	$(PY) -m pip install --quiet -e '.[dev,bench]'
 	$(PY) benchmarks/extraction.py
+	$(PY) benchmarks/titles.py
 	$(PY) benchmarks/dedup.py
 	$(PY) benchmarks/minhash.py
 	$(PY) benchmarks/index.py --sizes 10000
