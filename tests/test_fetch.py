@@ -289,14 +289,14 @@ def test_explicit_pages_are_refetched_conditionally(newsroom: LocalServer, store
 
 def test_nothing_fetched_is_lost_when_a_later_step_fails(newsroom: LocalServer, store: Store,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    import newsdedup.pipeline as pipeline_module
+    import newsdedup.extract as extract_module
 
     sources = SourceList(feeds=(newsroom.url("/feed.rss"),))
     fetch_sources(store, sources, LOCAL)
 
     def broken(*args: object) -> object:
         raise RuntimeError("extractor crashed")
-    monkeypatch.setattr(pipeline_module, "extract_job", broken)
+    monkeypatch.setattr(extract_module, "extract_page", broken)
     with pytest.raises(RuntimeError):
         extract_batch(store, plan_extraction(store).pending, Settings())
     assert len(plan_extraction(store).pending) == 2  # both pages kept, still waiting for extraction
