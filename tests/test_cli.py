@@ -13,6 +13,7 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 from conftest import POSTGRES_URL, run_steps
+from sqlalchemy import create_engine, inspect
 
 from newsdedup.cli import main
 from newsdedup.store import Store
@@ -108,6 +109,7 @@ def test_stats_on_a_mistyped_path_creates_nothing(tmp_path: Path, capsys: pytest
 
 
 def test_plain_postgresql_url_means_psycopg(capsys: pytest.CaptureFixture[str]) -> None:
+    Store.open(POSTGRES_URL).close()
     plain = POSTGRES_URL.replace("postgresql+psycopg://", "postgresql://")
     assert main(["stats", "--store", plain]) == 0
     assert "articles" in json.loads(capsys.readouterr().out)
@@ -175,3 +177,15 @@ def test_sizes_from_the_environment_are_checked_before_prefect(
     monkeypatch.setenv("NEWSDEDUP_BATCH_SIZE", "0")
     assert main(["run", "--raw", str(tmp_path / "raw"), "--store", f"sqlite:///{tmp_path / 's.db'}"]) == 2
     assert capsys.readouterr().err.strip() == "newsdedup: batch size must be between 1 and 100,000, not 0"
+
+
+def test_reading_commands_never_create_a_store(store_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    for command in (["stats"], ["export"], ["show", "abc"]):
+        assert main([*command, "--store", store_url]) == 2
+        assert "no " in capsys.readouterr().err  # "no store at …" / "no newsdedup store at …"
+    if store_url.startswith("postgresql"):
+        engine = create_engine(store_url)
+        try:
+            assert not inspect(engine).has_table("articles")
+        finally:
+            engine.dispose()

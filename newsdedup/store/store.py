@@ -173,10 +173,15 @@ class Store:
         except (ArgumentError, ImportError) as exc:  # NoSuchModuleError is an ArgumentError
             raise StoreError(f"cannot use the store URL {shown!r}: {exc}") from exc
         try:
+            if not create and not inspect(engine).has_table("articles"):
+                raise StoreError(f"no newsdedup store at {shown} (check the URL, or create one with `newsdedup run`)")
             schema.metadata.create_all(engine)
             _add_missing_columns(engine)
             _migrate_arrival_order(engine)
             migrate(engine)
+        except StoreError:
+            engine.dispose()
+            raise
         except SQLAlchemyError as exc:  # unreachable server, refused login, a file that is not a database
             engine.dispose()
             lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
