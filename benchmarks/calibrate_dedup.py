@@ -9,16 +9,14 @@ Prints one row per setting: pair F1 / precision / recall and overlap recall / pr
 from __future__ import annotations
 
 import argparse
-import itertools
 import os
 import re
 
 from _eval import score
 
 FILES = ["dev", "syndicated_dragnet", "noisy_reprints_dragnet"]
-# (lede_chars, lede_share) x containment: the defaults in newsdedup/config.py sit in this grid.
-LEDES = [(100, 0.5), (150, 0.4), (200, 0.3), (300, 0.2)]
-CONTAINMENT = [0.4, 0.5, 0.6]
+# (lede_offset, containment): each threshold moved alone around the defaults of newsdedup/config.py.
+GRID = [(40, 0.5), (60, 0.5), (100, 0.5), (150, 0.5), (100, 0.4), (100, 0.6)]
 _FIGURES = re.compile(r"pairF1=([\d.]+) P=([\d.]+) R=([\d.]+) .*overlapR=([\d.]+) overlapP=([\d.]+)")
 
 
@@ -26,16 +24,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--files", nargs="+", default=FILES, choices=FILES)
     args = parser.parse_args()
-    print("lede_chars lede_share containment | " + " | ".join(f"{f}: F1 P R oR oP" for f in args.files))
-    for (chars, share), containment in itertools.product(LEDES, CONTAINMENT):
-        os.environ.update(NEWSDEDUP_LEDE_CHARS=str(chars), NEWSDEDUP_LEDE_SHARE=str(share),
-                          NEWSDEDUP_CONTAINMENT=str(containment))
+    print("lede_offset containment | " + " | ".join(f"{f}: F1 P R oR oP" for f in args.files))
+    for offset, containment in GRID:
+        os.environ.update(NEWSDEDUP_LEDE_OFFSET=str(offset), NEWSDEDUP_CONTAINMENT=str(containment))
         cells = []
         for name in args.files:
             line = score("score_dedup.py", f"dedup/{name}.jsonl.gz", "newsdedup.evaluation:dedup_pages")
             found = _FIGURES.search(line)
             cells.append(" ".join(found.groups()) if found else "failed")
-        print(f"{chars:10} {share:10} {containment:11} | " + " | ".join(cells), flush=True)
+        print(f"{offset:11} {containment:11} | " + " | ".join(cells), flush=True)
 
 
 if __name__ == "__main__":

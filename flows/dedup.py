@@ -21,7 +21,7 @@ DEDUP_DEFAULTS = DedupSettings()  # flow parameters default to the library's set
 
 
 @task(name="dedup-batch", retries=2, retry_delay_seconds=2, cache_policy=NONE, timeout_seconds=3600)
-def dedup_articles(ids: list[str], store_url: str, thresholds: dict[str, float]) -> BatchOutcome:
+def dedup_articles(ids: list[str], store_url: str, thresholds: dict[str, float | int | None]) -> BatchOutcome:
     return dedup_batch(open_store(store_url), ids, settings_for(store_url=store_url, **thresholds))
 
 
@@ -32,10 +32,14 @@ def dedup(
     near_duplicate_jaccard: Share = DEDUP_DEFAULTS.near_duplicate_jaccard,
     containment: Share = DEDUP_DEFAULTS.containment,
     paragraph_similarity: Share = DEDUP_DEFAULTS.paragraph_similarity,
+    match_window_days: Annotated[int, Field(ge=0)] | None = None,
 ) -> BatchOutcome:
+    """De-duplicate the articles not yet placed; `match_window_days` None takes NEWSDEDUP_MATCH_WINDOW_DAYS
+    or the default (0: no window)."""
     logger = get_run_logger()
-    thresholds = {"near_duplicate_jaccard": near_duplicate_jaccard, "containment": containment,
-                  "paragraph_similarity": paragraph_similarity}
+    thresholds: dict[str, float | int | None] = {
+        "near_duplicate_jaccard": near_duplicate_jaccard, "containment": containment,
+        "paragraph_similarity": paragraph_similarity, "match_window_days": match_window_days}
     pending = pending_dedup(open_store(store_url))
     logger.info("dedup: %d articles pending", len(pending))
     total = BatchOutcome()

@@ -17,11 +17,12 @@ are compared, so old and new band keys never silently miss each other."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from functools import cached_property, lru_cache
 from typing import Any
 
@@ -39,6 +40,7 @@ _MAX_BUCKET = 1000  # members of one LSH bucket beyond which it says nothing abo
 INDEX_FORMAT = 3
 _INDEX_META = "dedup_index"
 _REINDEX_BATCH = 1000
+_RUN, _RUN_SHARED = 8, 6  # where shared text begins: 6 of 8 consecutive character windows found
 
 
 class _Shingled:
@@ -67,7 +69,7 @@ class _Doc:
     paragraph_texts: dict[int, int]  # paragraph index -> place in `source`, for paragraphs long enough to prove copying
     body: str  # the paragraphs, for the character windows copies are verified on
     window: int  # characters per window
-    lede_chars: int
+    lede_offset: int  # letters within which the text two copies share must begin
     group_id: str | None = None
     canonical_url: str | None = None
 
@@ -77,13 +79,20 @@ class _Doc:
         return minhash.char_shingles(self.body, self.window)
 
     @cached_property
-    def lede(self) -> np.ndarray:
-        """Character windows of the text's opening."""
-        return minhash.char_shingles(minhash.letters(self.body)[: self.lede_chars], self.window)
+    def opening(self) -> np.ndarray:
+        """Character windows of the text's opening, in reading order."""
+        return minhash.char_windows(minhash.letters(self.body)[: self.lede_offset + _RUN + self.window], self.window)
 
     @cached_property
     def paragraph_shingles(self) -> dict[int, frozenset[int]]:
         return {i: self.source.set_of(t) for i, t in self.paragraph_texts.items()}
+
+    @cached_property
+    def published_day(self) -> date | None:
+        if self.published:
+            with contextlib.suppress(ValueError):
+                return date.fromisoformat(self.published[:10])
+        return None
 
     @property
     def canonical_key(self) -> tuple[str, datetime, int]:
@@ -98,6 +107,7 @@ class BatchOutcome:
     exact: int = 0
     near: int = 0
     overlaps: int = 0
+    merged: int = 0  # groups found to be one story with another, and merged into it
     new_groups: list[str] = field(default_factory=list)
     reindexed: int = 0  # articles whose index entries were rebuilt (new index parameters)
     top_overlaps: list[tuple[str, str, int]] = field(default_factory=list)  # (a, b, paragraph pairs)
@@ -108,6 +118,7 @@ class BatchOutcome:
         self.exact += other.exact
         self.near += other.near
         self.overlaps += other.overlaps
+        self.merged += other.merged
         self.reindexed += other.reindexed
         self.new_groups.extend(other.new_groups)
         self.top_overlaps = sorted(self.top_overlaps + other.top_overlaps, key=lambda t: -t[2])[:keep_top]
@@ -175,7 +186,7 @@ class Deduplicator:
                 article.id, article.published, article.ingested_at, article.seq,
                 words_list[first : paragraph_bounds[a + 1]], hashlib.sha256(text).hexdigest(), source, a,
                 {long_list[m] - first: n + m for m in range(long_bounds[a], long_bounds[a + 1])},
-                "\n".join(article.paragraphs), s.char_shingle_size, s.lede_chars,
+                "\n".join(article.paragraphs), s.char_shingle_size, s.lede_offset,
                 article.group_id, article.canonical_url))
         if not sign:
             return docs, None
@@ -264,6 +275,7 @@ class Deduplicator:
         decisions: list[dict[str, Any]] = []
         overlap_rows: list[dict[str, Any]] = []
         changed_groups: dict[str, tuple[str, int]] = {}
+        merged_into: dict[str, str] = {}  # group -> the group it merged into, this batch
 
         for n, doc in enumerate(prepared):
             my_doc_keys = signed.doc_keys[n].tolist()
@@ -272,7 +284,11 @@ class Deduplicator:
             paragraph_hits = self._paragraph_matches(doc, my_paragraph_keys, members, cache)
             kind, matched, similarity = "unique", None, None
             # The same text, or a page declaring the same canonical URL (a re-fetched or re-published copy).
-            owner = text_owner.get(doc.text_hash) or (url_owner.get(doc.canonical_url) if doc.canonical_url else None)
+            # (Text that ran again outside the window is a new story; the same page is the same page.)
+            owner = text_owner.get(doc.text_hash)
+            if owner is not None and (owner not in cache or not self._in_window(doc, cache[owner])):
+                owner = None
+            owner = owner or (url_owner.get(doc.canonical_url) if doc.canonical_url else None)
             if owner is not None and owner in cache:
                 kind, matched, similarity = "exact", owner, 1.0
             else:
@@ -282,13 +298,31 @@ class Deduplicator:
                 candidates = {a for key in my_doc_keys for a in members.get(key, ())}
                 candidates.update(a for key in my_paragraph_keys
                                   if len(bucket := members.get(key, ())) <= _MAX_BUCKET for a in bucket)
-                best = self._best_near_duplicate(doc, candidates, cache)
-                if best is not None:
-                    kind, matched, similarity = "near", best[0], best[1]
+                copied = self._copied_groups(doc, candidates, cache)
+                if copied:
+                    kind, matched, similarity = "near", copied[0][0], copied[0][1]
 
             if matched is not None:
                 gid = cache[matched].group_id
                 assert gid is not None
+                # A copy of two groups' fullest members, themselves copies of each other, shows one story
+                # that arrived split (two short reprints the index did not bring together, then the full
+                # text): the groups merge into the one with the earlier canonical record. A report that
+                # lifted a story's opening is no copy of the story's fullest member, so it never merges.
+                for other, _, their_fullest in copied[1:]:
+                    loser = cache[other].group_id
+                    assert loser is not None
+                    if loser == gid or self._copy_score(copied[0][2], their_fullest) is None:
+                        continue
+                    if canonical_key[loser] < canonical_key[gid]:
+                        gid, loser = loser, gid
+                    merged_into[loser] = gid
+                    for cached in cache.values():
+                        if cached.group_id == loser:
+                            cached.group_id = gid
+                    group_state[gid] = (group_state[gid][0], group_state[gid][1] + group_state.pop(loser)[1])
+                    changed_groups.pop(loser, None)
+                    outcome.merged += 1
                 size = group_state[gid][1] + 1
                 canonical = group_state[gid][0]
                 if doc.canonical_key < canonical_key[gid]:
@@ -330,34 +364,60 @@ class Deduplicator:
             decisions.append({"id": doc.id, "text_hash": doc.text_hash, "group_id": gid, "kind": kind,
                               "matched": matched, "similarity": similarity})
 
-        self.store.save_dedup(decisions, signed.rows, overlap_rows, changed_groups)
+        merges = {loser: _final_group(loser, merged_into) for loser in merged_into}
+        for decision in decisions:
+            decision["group_id"] = _final_group(decision["group_id"], merged_into)
+        # Links made earlier in the batch between stories that have since merged are not links: copies
+        # are grouped (the store drops such links already kept).
+        kept = [row for row in overlap_rows if cache[row["article_a"]].group_id != cache[row["article_b"]].group_id]
+        if len(kept) < len(overlap_rows):
+            outcome.overlaps -= len(overlap_rows) - len(kept)
+            linked = {(row["article_a"], row["article_b"]) for row in kept}
+            outcome.top_overlaps = [top for top in outcome.top_overlaps if top[:2] in linked]
+            overlap_rows = kept
+        self.store.save_dedup(decisions, signed.rows, overlap_rows, changed_groups, merges)
         outcome.top_overlaps.sort(key=lambda t: -t[2])
         return outcome
 
     # -- verification ----------------------------------------------------------------------------
 
-    def _best_near_duplicate(self, doc: _Doc, candidates: set[str], cache: dict[str, _Doc]) -> tuple[str, float] | None:
-        """The closest candidate `doc` is a copy of, in a group whose fullest candidate member it is
-        also a copy of: a report that lifted most of a short excerpt of a story is close to the
-        excerpt, not to the story."""
+    def _in_window(self, doc: _Doc, other: _Doc) -> bool:
+        """Copies and lifts are matched only between stories that ran within `match_window_days` of each
+        other (0: no window)."""
+        window = self.settings.match_window_days
+        if not window:
+            return True
+        # Like with like: publication dates when both pages state one, else the days they were first
+        # seen (an undated page fetched today says nothing about how old the dated page beside it is).
+        mine, theirs = doc.published_day, other.published_day
+        if mine is None or theirs is None:
+            mine, theirs = doc.ingested_at.date(), other.ingested_at.date()
+        return abs((mine - theirs).days) <= window
+
+    def _copied_groups(self, doc: _Doc, candidates: set[str],
+                       cache: dict[str, _Doc]) -> list[tuple[str, float, _Doc]]:
+        """For each group `doc` is a copy of, its closest member there and the group's fullest candidate
+        member, best first: a group counts only when `doc` is also a copy of that fullest member (a
+        report that lifted most of a short excerpt of a story is close to the excerpt, not to the story)."""
         # In arrival order, so that ties (equal scores, equally full members) go to the earliest article
         # whatever the order the candidates were found in.
-        others = _in_arrival_order(cache[c] for c in candidates if c in cache and c != doc.id and len(cache[c].windows))
+        others = _in_arrival_order(cache[c] for c in candidates if c in cache and c != doc.id
+                                   and self._in_window(doc, cache[c]) and len(cache[c].windows))
         if not len(doc.windows) or not others:
-            return None
+            return []
         fullest: dict[str | None, _Doc] = {}
         for other in others:
             if other.group_id not in fullest or len(other.windows) > len(fullest[other.group_id].windows):
                 fullest[other.group_id] = other
         scores = {other.id: self._copy_score(doc, other) for other in others}
-        best: tuple[str, float] | None = None
+        best: dict[str | None, tuple[str, float, _Doc]] = {}
         for other in others:
             score = scores[other.id]
-            if score is None or (best is not None and score <= best[1]):
+            if score is None or scores[fullest[other.group_id].id] is None:
                 continue
-            if scores[fullest[other.group_id].id] is not None:
-                best = (other.id, round(score, 3))
-        return best
+            if other.group_id not in best or score > best[other.group_id][1]:
+                best[other.group_id] = (other.id, round(score, 3), fullest[other.group_id])
+        return sorted(best.values(), key=lambda match: -match[1])  # stable: ties stay in arrival order
 
     def _copy_score(self, doc: _Doc, other: _Doc) -> float | None:
         """How close `doc` is to `other` if it is a copy of it (same story), else None. Decided by the
@@ -369,9 +429,8 @@ class Deduplicator:
         common = _common(mine, theirs)
         jaccard = common / (len(mine) + len(theirs) - common)
         contained = common / min(len(mine), len(theirs))
-        is_copy = jaccard >= s.near_duplicate_jaccard or (
-            contained >= s.containment
-            and min(_found_share(doc.lede, theirs), _found_share(other.lede, mine)) >= s.lede_share)
+        opens_alike = max(_shared_from(doc.opening, theirs), _shared_from(other.opening, mine)) <= s.lede_offset
+        is_copy = jaccard >= s.near_duplicate_jaccard or (contained >= s.containment and opens_alike)
         return max(jaccard, contained) if is_copy else None
 
     def _paragraph_matches(
@@ -394,7 +453,7 @@ class Deduplicator:
         scored: list[tuple[float, str, int, int]] = []
         for other_id in sorted(others):
             other = cache.get(other_id)
-            if other is None:
+            if other is None or not self._in_window(doc, other):
                 continue
             for i, mine in doc.paragraph_shingles.items():
                 for j, theirs in other.paragraph_shingles.items():
@@ -412,6 +471,12 @@ class Deduplicator:
         return {other: sorted(p) for other, p in pairs.items()}
 
 
+def _final_group(group: str, merged_into: dict[str, str]) -> str:
+    while group in merged_into:
+        group = merged_into[group]
+    return group
+
+
 def _in_arrival_order(docs: Iterable[_Doc]) -> list[_Doc]:
     """Documents ordered by arrival (`seq`, then id): every choice among candidates is made in an order
     defined by the data, never in the iteration order of a set of strings (which follows the process's
@@ -424,8 +489,15 @@ def _common(a: np.ndarray, b: np.ndarray) -> int:
     return int(np.intersect1d(a, b, assume_unique=True).size)
 
 
-def _found_share(part: np.ndarray, whole: np.ndarray) -> float:
-    return _common(part, whole) / len(part) if len(part) else 0.0
+def _shared_from(opening: np.ndarray, other: np.ndarray) -> int:
+    """Where, in letters, the text a document shares with `other` begins: the first run of `_RUN`
+    windows of its opening mostly (`_RUN_SHARED`) found in the other, so that OCR noise does not
+    postpone it and a chance window does not advance it. Past the opening when there is none."""
+    shared = np.isin(opening, other).astype(np.int8)
+    if len(shared) < _RUN:
+        return 0 if shared.all() and len(shared) else len(opening) + 1
+    runs = np.flatnonzero(np.convolve(shared, np.ones(_RUN, dtype=np.int8), "valid") >= _RUN_SHARED)
+    return int(runs[0]) if len(runs) else len(opening) + 1
 
 
 def _share(doc: _Doc, paragraphs: list[int]) -> float:

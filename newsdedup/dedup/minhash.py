@@ -170,11 +170,10 @@ def letters(text: str) -> str:
     return _NOT_LETTER_OR_DIGIT.sub("", unicodedata.normalize("NFKC", text).casefold())
 
 
-def char_shingles(text: str, k: int) -> np.ndarray:
-    """Sorted distinct 64-bit hashes of the k-character windows of `letters(text)` (one window when the
-    text is shorter than k, none when empty). A character of noise spoils k windows, a noisy word
-    spoils whole word n-grams: at 2 % character noise about 87 % of 7-character windows survive."""
-    points = np.frombuffer(letters(text).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+def char_windows(letters_only: str, k: int) -> np.ndarray:
+    """64-bit hashes of the k-character windows of a text already reduced by `letters`, in reading
+    order (one window when it is shorter than k, none when empty)."""
+    points = np.frombuffer(letters_only.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
     if len(points) == 0:
         return np.empty(0, dtype=np.uint64)
     width = min(k, len(points))
@@ -182,7 +181,14 @@ def char_shingles(text: str, k: int) -> np.ndarray:
         combined = np.zeros(len(points) - width + 1, dtype=np.uint64)
         for pos in range(width):
             combined = (combined ^ points[pos : pos + len(combined)]) * _CHAR_MULTIPLIER
-    return np.unique(_fmix64(combined))
+    return _fmix64(combined)
+
+
+def char_shingles(text: str, k: int) -> np.ndarray:
+    """Sorted distinct hashes of the k-character windows of `letters(text)`. A character of noise
+    spoils k windows, a noisy word spoils whole word n-grams: at 2 % character noise about 87 % of
+    7-character windows survive."""
+    return np.unique(char_windows(letters(text), k))
 
 
 @lru_cache(maxsize=16)

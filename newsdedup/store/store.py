@@ -630,8 +630,10 @@ class Store:
         index: IndexRows,
         overlap_rows: list[dict[str, Any]],
         group_rows: dict[str, tuple[str, int]],
+        merges: dict[str, str] | None = None,
     ) -> None:
-        """Write one batch's results in one transaction: a crash leaves the batch pending, never half-done."""
+        """Write one batch's results in one transaction: a crash leaves the batch pending, never half-done.
+        `merges` maps groups found to be one story with another to the group they join."""
         with self.engine.begin() as conn:
             self._save_index(conn, index)
             self._insert_ignore(conn, overlaps, overlap_rows)
@@ -647,6 +649,23 @@ class Store:
                     duplicate_kind=bindparam("b_kind"), matched_id=bindparam("b_matched"),
                     similarity=bindparam("b_similarity")),
                     [{f"b_{k}": v for k, v in d.items()} for d in decisions])
+            if merges:
+                self._merge_groups(conn, merges)
+
+    @staticmethod
+    def _merge_groups(conn: Connection, merges: dict[str, str]) -> None:
+        """Move every member of each merged group to the group it joins (its founder becomes a near
+        copy), drop the merged group, and drop links between members that are now one group's copies."""
+        for loser, survivor in sorted(merges.items()):
+            conn.execute(update(articles).where(articles.c.group_id == loser).values(group_id=survivor))
+            conn.execute(update(articles).where(articles.c.id == loser, articles.c.duplicate_kind == "unique")
+                         .values(duplicate_kind="near"))
+            conn.execute(groups.delete().where(groups.c.id == loser))
+        a, b = articles.alias("a"), articles.alias("b")
+        inside = (select(a.c.id).select_from(a.join(b, a.c.group_id == b.c.group_id))
+                  .where(a.c.id == overlaps.c.article_a, b.c.id == overlaps.c.article_b,
+                         a.c.group_id.in_(sorted(set(merges.values())))))
+        conn.execute(overlaps.delete().where(inside.exists()))
 
     # -- the dedup index as a whole ---------------------------------------------------------------
 

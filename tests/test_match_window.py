@@ -1,0 +1,56 @@
+"""The matching window: copies and lifts are matched only between stories that ran within
+`match_window_days` of each other (published, else first seen); 0 means no window."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime
+
+from synthetic import _ocr, _paragraph, _vocabulary
+
+from newsdedup.config import DedupSettings
+from newsdedup.dedup import Deduplicator
+from newsdedup.documents import Article, sha256_hex
+from newsdedup.extract import EXTRACTOR_VERSION
+from newsdedup.store import Store
+
+
+def _article(name: str, paragraphs: list[str], published: str | None) -> Article:
+    digest = sha256_hex(f"{name}\n{published}\n".encode() + "\n".join(paragraphs).encode())
+    return Article(id=digest[:20], raw_sha256=digest, source=f"{name}.txt", outlet=name, title=name,
+                   published=published, byline=None, language=None, paragraphs=paragraphs, confidence=1.0,
+                   boilerplate_removed=0, extractor_version=EXTRACTOR_VERSION)
+
+
+def _groups(store_url: str, window: int) -> dict[str, str]:
+    rng = random.Random(9)
+    vocab = _vocabulary(rng, 1500)
+    story = [_paragraph(rng, vocab) for _ in range(5)]
+    items = [
+        _article("first", story, "2026-01-01"),
+        _article("noisy-copy-60-days-later", [_ocr(rng, p, 0.01) for p in story], "2026-03-02"),
+        _article("same-text-60-days-later", story, "2026-03-02"),
+        _article("copy-next-week", [_ocr(rng, p, 0.01) for p in story], "2026-01-08"),
+    ]
+    store = Store.open(store_url)
+    try:
+        store.add_articles(items, {a.raw_sha256: datetime(2026, 3, 5, tzinfo=UTC) for a in items})
+        Deduplicator(store, DedupSettings(match_window_days=window)).run_batch([a.id for a in items])
+        placed = {a.id: a.group_id for a in store.load_articles([a.id for a in items])}
+    finally:
+        store.close()
+    return {a.source.removesuffix(".txt"): str(placed[a.id]) for a in items}
+
+
+def test_a_copy_60_days_later_is_its_own_story_with_a_30_day_window(store_url: str) -> None:
+    groups = _groups(store_url, 30)
+    assert groups["copy-next-week"] == groups["first"]
+    assert groups["noisy-copy-60-days-later"] != groups["first"]
+    assert groups["same-text-60-days-later"] != groups["first"]
+    # The two late copies ran together: one story of their own.
+    assert groups["same-text-60-days-later"] == groups["noisy-copy-60-days-later"]
+
+
+def test_without_a_window_the_late_copy_joins_the_first_story(store_url: str) -> None:
+    groups = _groups(store_url, 0)
+    assert len(set(groups.values())) == 1
