@@ -24,6 +24,7 @@ from newsdedup.store.schema import articles, groups, overlaps
 TESTS = Path(__file__).parent
 ROOT = TESTS.parent
 _EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+NEWSDEDUP = str(Path(sys.executable).parent / "newsdedup")  # the console script beside this interpreter
 
 
 def dedup_corpus(store_url: str, batch_size: int) -> dict[str, Any]:
@@ -79,7 +80,7 @@ def test_dedup_is_the_same_under_any_hash_seed_and_batch_size(tmp_path: Path) ->
 
 
 def _export(store_url: str) -> list[dict[str, Any]]:
-    done = subprocess.run([str(ROOT / ".venv" / "bin" / "newsdedup"), "--store", store_url, "export", "--all"],
+    done = subprocess.run([NEWSDEDUP, "--store", store_url, "export", "--all"],
                           capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert done.returncode == 0, done.stderr[-3000:]
     timestamps = {"ingested_at", "first_seen", "fetched_at", "seen_at", "created_at", "updated_at"}
@@ -101,7 +102,7 @@ def test_pipeline_flow_gives_identical_stores_under_any_hash_seed(tmp_path: Path
     for seed in (1, 2):
         url = f"sqlite:///{tmp_path / f'store-{seed}.db'}"
         env = {**os.environ, "PYTHONHASHSEED": str(seed), "PREFECT_HOME": str(tmp_path / f"prefect-{seed}")}
-        done = subprocess.run([str(ROOT / ".venv" / "bin" / "newsdedup"), "--store", url, "run", "--raw", str(raw),
+        done = subprocess.run([NEWSDEDUP, "--store", url, "run", "--raw", str(raw),
                                "--batch-size", "50"], capture_output=True, text=True, timeout=300, env=env, cwd=ROOT)
         assert done.returncode == 0, done.stderr[-3000:]
         exports.append(_export(url))
