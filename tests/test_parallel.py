@@ -150,3 +150,39 @@ def _parent(pid: int) -> int:
             return int(f.read().rsplit(b")", 1)[1].split()[1])
     except OSError:
         return 0
+
+
+def test_a_killed_run_takes_the_prefect_temporary_server_with_it(raw_dir: Path, tmp_path: Path) -> None:
+    """`newsdedup run` killed with SIGKILL (as by the OOM killer) once its temporary Prefect server is up."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
+    env.pop("PREFECT_API_URL", None)
+    for n in range(300):  # enough work that the run is still going when it is killed
+        (raw_dir / f"extra_{n}.txt").write_text(f"Story {n}\n\n" + " ".join(f"w{n}x{k}" for k in range(400)) + "\n")
+    run = subprocess.Popen([sys.executable, "-m", "newsdedup.cli", "run", "--raw", str(raw_dir), "--store",
+                            f"sqlite:///{tmp_path / 's.db'}"], env=env, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    server: list[int] = []
+    deadline = time.monotonic() + 60
+    while not server and time.monotonic() < deadline and run.poll() is None:
+        time.sleep(0.2)
+        server = [pid for pid in map(int, filter(str.isdigit, os.listdir("/proc")))
+                  if _parent(pid) == run.pid and b"uvicorn" in _command(pid)]
+    assert server, "the run started no temporary Prefect server"
+    time.sleep(1.0)  # the watchdog's next look at the tree
+    run.kill()
+    run.wait()
+    deadline = time.monotonic() + 10
+    while _running(server[0]) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    alive = _running(server[0])
+    if alive:
+        os.kill(server[0], signal.SIGKILL)
+    assert not alive, "the temporary Prefect server outlived the killed run"
+
+
+def _command(pid: int) -> bytes:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
