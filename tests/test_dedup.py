@@ -186,26 +186,29 @@ def test_postgresql_bucket_lookups_refresh_stale_index_statistics(tmp_path: Path
     measured (an empty one: a scan of every row per lookup); the store ANALYZEs it first."""
     from conftest import POSTGRES_URL, _reset_postgres
 
-    from newsdedup.store.store import IndexRows
-
     _reset_postgres()
     store = Store.open(POSTGRES_URL)
     try:
         with store.engine.begin() as conn:  # only the store may analyze it while the test looks
-            conn.execute(text("ALTER TABLE lsh_buckets SET (autovacuum_enabled = false)"))
-        store.save_dedup([], IndexRows([(1, "a", b"\0" * 4, 1)], [(k, 1) for k in range(30_000)]), [], {})
+            conn.execute(text("ALTER TABLE index_documents SET (autovacuum_enabled = false)"))
+            conn.execute(text("INSERT INTO articles (id, raw_sha256, source, outlet, paragraphs, n_words, confidence, "
+                              "low_confidence, boilerplate_removed, extractor_version, ingested_at, seq) VALUES "
+                              "('a', 'h', 's', '', '[]', 0, 1, false, 0, 'x', now(), 7)"))
+            conn.execute(text("INSERT INTO index_documents (seq, band_keys) "
+                              "SELECT g, ARRAY[g, -g] FROM generate_series(1, 30000) g"))
 
         def statistics() -> tuple[int, Any]:
             with store.engine.connect() as conn:
                 row = conn.execute(text("SELECT n_mod_since_analyze, last_analyze FROM pg_stat_user_tables "
-                                        "WHERE relname = 'lsh_buckets'")).one()
+                                        "WHERE relname = 'index_documents'")).one()
             return int(row[0]), row[1]
 
         deadline = time.monotonic() + 10  # the server publishes its counters shortly after a commit
         while statistics()[0] < 30_000 and time.monotonic() < deadline:
             time.sleep(0.2)
         assert statistics() == (30_000, None)
-        assert store.bucket_members([5, 7]) == {5: ["a"], 7: ["a"]}
+        # Keys are compared on their high 32 bits; seq 8 has no article.
+        assert store.bucket_members([7 << 32, -7 << 32, 8 << 32]) == {7 << 32: ["a"], -7 << 32: ["a"]}
         modified, analyzed = statistics()
         assert modified == 0 and analyzed is not None
     finally:

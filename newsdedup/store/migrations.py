@@ -11,16 +11,24 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from newsdedup.sources.urls import normalise_url
-from newsdedup.store.schema import articles, fetch_state, store_meta
+from newsdedup.store.schema import articles, fetch_state, index_documents, lsh_buckets, store_meta
 
 # Bump when `normalise_url` changes what it returns: stored URLs are normalised again, articles' from
 # the URL their page declared (kept beside the normalised one).
 URL_FORMAT = "1"
 _URL_META = "url_format"
+# Bump when the dedup index tables change layout: they are dropped and made anew, and the engine rebuilds
+# the index from the stored articles on its next run (its parameter record is removed with them).
+# 2: 32-bit keys, members by seq, no stored signatures; a GIN-indexed key array on PostgreSQL.
+INDEX_LAYOUT = "2"
+_INDEX_LAYOUT_META = "index_layout"
+_DEDUP_INDEX_META = "dedup_index"  # the engine's record of the parameters the index was built with
+_MIGRATION_LOCK_KEY = 0x6E65777364656476  # as the store's: one migration at a time
 _PAGE = 10_000
 
 
 def migrate(engine: Engine) -> None:
+    _migrate_index_layout(engine)
     with engine.begin() as conn:
         if conn.execute(select(store_meta.c.value).where(store_meta.c.name == _URL_META)).scalar() == URL_FORMAT:
             return
@@ -69,3 +77,23 @@ def _normalise_fetch_state(conn: Connection) -> None:
     insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(fetch_state)
     conn.execute(insert.on_conflict_do_update(index_elements=["url"], set_={
         c.name: insert.excluded[c.name] for c in fetch_state.columns if c.name != "url"}), winners)
+
+
+def _migrate_index_layout(engine: Engine) -> None:
+    """Index tables of an earlier layout are dropped and created anew (empty); the engine sees its
+    parameter record gone and rebuilds the index from the stored articles, which keep their groups."""
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK_KEY,))
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")  # (the check and the rebuild under one write lock)
+        if conn.execute(select(store_meta.c.value).where(store_meta.c.name == _INDEX_LAYOUT_META)).scalar() \
+                == INDEX_LAYOUT:
+            return
+        for table in (lsh_buckets, index_documents):
+            table.drop(conn, checkfirst=True)
+            table.create(conn)
+        conn.execute(delete(store_meta).where(store_meta.c.name == _DEDUP_INDEX_META))
+        insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(store_meta)
+        conn.execute(insert.values(name=_INDEX_LAYOUT_META, value=INDEX_LAYOUT).on_conflict_do_update(
+            index_elements=[store_meta.c.name], set_={"value": INDEX_LAYOUT}))

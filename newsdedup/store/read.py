@@ -7,10 +7,21 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, or_, select, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
 
-from newsdedup.store.schema import articles, groups, overlaps, quarantine, raw_documents, runs, superseded_articles
+from newsdedup.store.schema import (
+    articles,
+    groups,
+    index_documents,
+    lsh_buckets,
+    overlaps,
+    quarantine,
+    raw_documents,
+    runs,
+    superseded_articles,
+)
 from newsdedup.store.store import Store
 
 _EXPORT_PAGE = 1000
@@ -39,7 +50,30 @@ def stats(store: Store) -> dict[str, Any]:
             "quarantined": sum(reasons.values()),
             "quarantine_reasons": reasons,
             "runs": count(select(func.count()).select_from(runs)),
+            **index_size(store),
         }
+
+
+def index_size(store: Store) -> dict[str, Any]:
+    """The dedup index as the database stores it: indexed articles and the bytes of the index tables
+    with their indexes per indexed article (PostgreSQL: pg_total_relation_size; SQLite: the pages the
+    dbstat table counts, None where SQLite was built without it)."""
+    tables = [index_documents.name, lsh_buckets.name]
+    with store.engine.connect() as conn:
+        indexed = int(conn.execute(select(func.count()).select_from(index_documents)).scalar_one())
+        size: int | None
+        if store.dialect == "postgresql":
+            size = sum(conn.execute(text("SELECT pg_total_relation_size(:t)"), {"t": t}).scalar_one() for t in tables)
+        else:
+            try:
+                size = conn.execute(text(
+                    "SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name IN "
+                    f"(SELECT name FROM sqlite_master WHERE tbl_name IN ({', '.join(repr(t) for t in tables)}))"
+                )).scalar_one()
+            except SQLAlchemyError:  # SQLite built without dbstat
+                size = None
+    return {"indexed_articles": indexed,
+            "index_bytes_per_article": round(size / indexed) if size is not None and indexed else None}
 
 
 def titles(store: Store, ids: list[str]) -> dict[str, str | None]:

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.dialects import postgresql
 
 metadata = MetaData()
 
@@ -116,27 +117,29 @@ groups = Table(
     Column("size", Integer, nullable=False),
 )
 
-# The persistent dedup index. Each indexed article has one row here, under a 64-bit key derived from its
-# id, with its document MinHash signature; LSH buckets name articles by that key, 8 bytes instead of a
-# 20-character id in every one of its dozens of bucket rows.
+# The persistent dedup index, kept lean (issue 15): band keys are stored 32 bits wide (a key met by
+# chance is a candidate that verification drops; it never hides a match) and articles are named by their
+# arrival number (`articles.seq`: 2-3 bytes on SQLite) instead of a hash or id. One row per indexed
+# article holds its band keys: on SQLite as packed little-endian int32 (what `drop_index_entries` needs to
+# find its bucket rows); on PostgreSQL as an int4[] under a GIN index, which is the bucket lookup itself,
+# so no row (and no 24-byte tuple header) per bucket member.
 index_documents = Table(
     "index_documents",
     metadata,
-    Column("key", BigInteger, primary_key=True, autoincrement=False),
-    Column("article_id", String(20), nullable=False),
-    Column("hashvalues", LargeBinary, nullable=False),  # uint32 MinHash values (datasketch affine32)
-    Column("n_shingles", Integer, nullable=False),
-    sqlite_with_rowid=False,
+    # INTEGER PRIMARY KEY on SQLite: the rowid itself, no second B-tree.
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
+    Column("band_keys", LargeBinary().with_variant(postgresql.ARRAY(Integer), "postgresql"), nullable=False),
 )
+Index("index_documents_band_keys", index_documents.c.band_keys, postgresql_using="gin",
+      postgresql_with={"fastupdate": "off"}).ddl_if(dialect="postgresql")  # lookups never scan a pending list
 
-# LSH buckets of documents and of their long paragraphs (the two kinds' band keys are salted apart):
-# which indexed articles share each bucket. Paragraphs keep band keys only: candidates are verified on
-# their text, so a paragraph's signature is never read again.
+# SQLite's bucket lookup: which indexed articles (by seq) hold each 32-bit band key, documents' and long
+# paragraphs' alike (their keys are salted apart). PostgreSQL answers from index_documents' GIN index.
 lsh_buckets = Table(
     "lsh_buckets",
     metadata,
-    Column("key", BigInteger, primary_key=True, autoincrement=False),
-    Column("member", BigInteger, primary_key=True, autoincrement=False),  # index_documents.key
+    Column("key", Integer, primary_key=True, autoincrement=False),
+    Column("member", BigInteger, primary_key=True, autoincrement=False),  # index_documents.seq
     sqlite_with_rowid=False,  # the primary key is the table: one B-tree to write and to search
 )
 
