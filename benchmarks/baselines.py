@@ -46,3 +46,20 @@ def trafilatura_text(page: str) -> str:
 def readability_text(page: str) -> str:
     """readability-lxml reads HTML only: each line of the flattened page becomes a paragraph."""
     return readability_body(_lines_as_html(page))
+
+
+def newsdedup_rules_html(page: str) -> str:
+    """newsdedup with its rules alone (no line classifier): what the model adds, measured in one run."""
+    from newsdedup.evaluation import extract_body_html
+    from newsdedup.extract import classifier
+
+    with classifier.using(classifier.Models(None, None)):
+        return extract_body_html(page)
+
+
+def newsdedup_rules_text(page: str) -> str:
+    from newsdedup.evaluation import extract_body_text
+    from newsdedup.extract import classifier
+
+    with classifier.using(classifier.Models(None, None)):
+        return extract_body_text(page)

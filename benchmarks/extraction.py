@@ -35,10 +35,12 @@ FILES = {"dev": "extraction/dev.jsonl.gz", "dragnet": "extraction/dragnet_train.
 # (name, module:function, input, cached): cached contenders are other tools, whose output never changes.
 CONTENDERS = [
     ("newsdedup", "newsdedup.evaluation:extract_body_html", "html", False),
+    ("rules only", "benchmarks.baselines:newsdedup_rules_html", "html", False),
     ("trafilatura", "benchmarks.baselines:trafilatura_body", "html", True),
     ("readability", "benchmarks.baselines:readability_body", "html", True),
     ("bs4 get_text", "benchmarks.baselines:bs4_get_text", "html", True),
     ("newsdedup", "newsdedup.evaluation:extract_body_text", "text", False),
+    ("rules only", "benchmarks.baselines:newsdedup_rules_text", "text", False),
     ("trafilatura", "benchmarks.baselines:trafilatura_text", "text", True),
     ("readability", "benchmarks.baselines:readability_text", "text", True),
     ("keep everything", "benchmarks.baselines:keep_everything", "text", True),
@@ -110,12 +112,13 @@ def save_cache(cache: dict[str, Outputs]) -> None:
         json.dump(cache, f)
 
 
-def speeds(data: dict[str, list[dict[str, Any]]], sample: int, rounds: int) -> dict[tuple[str, str, str], float]:
+def speeds(contenders: list[tuple[str, str, str, bool]], data: dict[str, list[dict[str, Any]]], sample: int,
+           rounds: int) -> dict[tuple[str, str, str], float]:
     """Pages/s of every contender on the same first `sample` pages of each file, fastest of `rounds`
     interleaved passes: the ratios between contenders are the figures to compare."""
     best: dict[tuple[str, str, str], float] = {}
     for _ in range(rounds):
-        for name, target, kind, _cached in CONTENDERS:
+        for name, target, kind, _cached in contenders:
             extract = function_of(target)
             for file, rows in data.items():
                 outputs = run(extract, rows[:sample], kind)
@@ -144,6 +147,34 @@ def cross_file(score: ModuleType, data: dict[str, list[dict[str, Any]]]) -> None
                           f"{got['r']:6.3f} {got['empty']:5d}{mark}")
 
 
+def host_folds(score: ModuleType, data: dict[str, list[dict[str, Any]]], folds: int) -> None:
+    """Both files pooled and cut into `folds` by site (a host's pages never on both sides): the line
+    classifier trained on the other folds scores each fold. The closest figure to pages never seen."""
+    import zlib
+    from urllib.parse import urlsplit
+
+    from benchmarks import train_extraction
+    from newsdedup.extract import classifier
+
+    def fold_of(row: dict[str, Any]) -> int:
+        host = (urlsplit(row["url"]).hostname or "").removeprefix("www.")
+        return zlib.crc32(host.encode()) % folds
+
+    outputs: dict[tuple[str, str], Outputs] = {(file, kind): {} for file in data for kind in ("html", "text")}
+    for k in range(folds):
+        models = train_extraction.train({f: [r for r in rows if fold_of(r) != k] for f, rows in data.items()})
+        with classifier.using(models):
+            for file, rows in data.items():
+                held = [r for r in rows if fold_of(r) == k]
+                for kind in ("html", "text"):
+                    target = f"newsdedup.evaluation:extract_body_{kind}"
+                    outputs[file, kind].update(run(function_of(target), held, kind))
+    print(f"\n{folds}-fold by host over both files: the line classifier never saw the scored page's site")
+    for (file, kind), got_outputs in outputs.items():
+        got = figures(score, data[file], got_outputs)
+        print(f"{file:<10} {kind:<5} F1={got['f1']:.3f} P={got['p']:.3f} R={got['r']:.3f} empty={got['empty']}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--files", nargs="+", choices=list(FILES), default=list(FILES))
@@ -152,6 +183,7 @@ def main() -> None:
     parser.add_argument("--only", nargs="+", help="contender names to run (default: all)")
     parser.add_argument("--refresh", action="store_true", help="run the other tools again instead of their cache")
     parser.add_argument("--cross-file", action="store_true", help="train on one file, score on the other")
+    parser.add_argument("--folds", type=int, default=0, help="also train and score by site folds over both files")
     args = parser.parse_args()
     score = scorer()
     data = {name: load(name) for name in args.files}
@@ -169,7 +201,7 @@ def main() -> None:
                     cache[key] = outputs
                     save_cache(cache)
             results.setdefault((name, kind), {})[file] = outputs
-    rates = speeds(data, args.speed_pages, args.rounds) if args.rounds > 0 else {}
+    rates = speeds(contenders, data, args.speed_pages, args.rounds) if args.rounds > 0 else {}
 
     columns = [*data, "pooled"] if len(data) > 1 else list(data)
     print(f"F1 / P / R per file (pages/s: whole file, this run or the cache; [same-run sample of "
@@ -191,6 +223,8 @@ def main() -> None:
             print(f"{name:<16}" + "".join(f"{c:<42}" for c in cells))
     if args.cross_file:
         cross_file(score, data)
+    if args.folds > 1:
+        host_folds(score, data, args.folds)
 
 
 if __name__ == "__main__":

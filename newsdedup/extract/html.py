@@ -12,6 +12,7 @@ import dataclasses
 import json
 import re
 from collections import Counter
+from functools import lru_cache
 from typing import Any
 
 from bs4 import BeautifulSoup, Comment, NavigableString, PageElement, Tag
@@ -97,7 +98,13 @@ def parse_html(markup: str) -> tuple[list[Line], PageHints]:
     total = prose[id(soup)] or 1
     for tag in furniture:
         if prose[id(tag)] < 0.3 * total:
-            tag.extract()  # (one inside another already removed leaves a detached tree: harmless)
+            # Its prose leaves its ancestors too, so the article's container is found among what stays
+            # (a comment thread holding most of the prose is removed, and never names the container).
+            # One inside another already removed only reaches the removed one: counted once.
+            if chars := prose[id(tag)]:
+                for ancestor in tag.parents:
+                    prose[id(ancestor)] -= chars
+            tag.extract()
     root = soup.body or soup
     lines = _flatten(root, _main_container(soup, prose))
     # The tree is all parent/child cycles: taken apart now, it is freed at once instead of burdening the
@@ -168,21 +175,33 @@ def _prose_and_furniture(soup: BeautifulSoup) -> tuple[Counter[int], list[Tag]]:
 
 def _flatten(root: Tag, container: Tag | None = None) -> list[Line]:
     """Blocks to lines, as a browser shows them: one line per block, paragraphs followed by a blank.
-    With a main container, lines outside it are marked so."""
+    With a main container, lines outside it are marked so. Each line also says what the learned line
+    classifier reads of its markup: the block it sits in, how deep, and how much of it is link text."""
     lines: list[Line] = []
     current: list[str] = []
     list_item = False
     inside = container is None
+    blocks: list[tuple[str, int]] = []  # the open block elements (name, serial), outermost first
+    serial = 0
+    in_link = 0
+    link_chars = 0
+    marked = [0, 0, 0]  # open elements whose class/id says: furniture, article, comments
 
     def flush(blank: bool) -> None:
-        nonlocal list_item
-        text = fold_spaces("".join(current))
+        nonlocal list_item, link_chars
+        raw = "".join(current)
+        text = fold_spaces(raw)
         current.clear()
         if text:
-            lines.append(Line(text, blank_after=blank, list_item=list_item, outside=not inside))
+            link_share = min(1.0, link_chars / len(text))
+            lines.append(Line(text, blank_after=blank, list_item=list_item, outside=not inside,
+                              tag=blocks[-1][0] if blocks else "body", depth=len(blocks), link_share=link_share,
+                              group=blocks[-2][1] if len(blocks) > 1 else 0,
+                              marks=sum(1 << bit for bit, open_ in enumerate(marked) if open_)))
         elif blank and lines and not lines[-1].blank_after:
             lines[-1] = dataclasses.replace(lines[-1], blank_after=True)
         list_item = False
+        link_chars = 0
 
     # The tree is walked with a stack of (node, leaving) rather than by recursion: a page nested
     # 20,000 elements deep is flattened like any other (recursion stopped near 1,000).
@@ -190,12 +209,20 @@ def _flatten(root: Tag, container: Tag | None = None) -> list[Line]:
     while stack:
         node, leaving = stack.pop()
         if not isinstance(node, Tag):
-            current.append(str(node))
+            text = str(node)
+            current.append(text)
+            if in_link:
+                link_chars += len(text.strip())
             continue
         block = node.name in _BLOCK_TAGS or node is container
+        marks = _class_marks(str(node.attrs.get("class") or ""), str(node.attrs.get("id") or "")) if node.attrs else 0
         if leaving:
+            in_link -= node.name == "a"
+            for bit in range(3):
+                marked[bit] -= marks >> bit & 1
             if block:
                 flush(node.name in _PARAGRAPH_TAGS)
+                blocks.pop()
             if node is container:
                 inside = False
             elif node.name in ("td", "th"):
@@ -204,12 +231,32 @@ def _flatten(root: Tag, container: Tag | None = None) -> list[Line]:
         if block:
             flush(False)
             list_item = node.name == "li"
+            serial += 1
+            blocks.append((node.name, serial))
         if node is container:
             inside = True
+        in_link += node.name == "a"
+        for bit in range(3):
+            marked[bit] += marks >> bit & 1
         stack.append((node, True))
         stack.extend((child, False) for child in reversed(node.contents))
     flush(True)
     return lines
+
+
+_ARTICLE_WORDS = _PROTECTIVE_WORDS | {"entry", "post", "text", "main", "blog", "page"}
+_COMMENT_WORDS = {"comment", "comments", "reply", "replies", "respond", "discussion", "disqus"}
+
+
+@lru_cache(maxsize=1 << 14)
+def _class_marks(class_: str, id_: str) -> int:
+    """What an element's class and id words say of what it holds, as bits for the line classifier:
+    1 furniture, 2 article, 4 readers' comments (any may hold the others: a hint, never a verdict)."""
+    if not class_ and not id_:
+        return 0
+    words = set(_CLASS_SPLIT.split(f"{class_} {id_}".lower()))
+    return (not words.isdisjoint(_FURNITURE_WORDS)) | (not words.isdisjoint(_ARTICLE_WORDS)) << 1 \
+        | (not words.isdisjoint(_COMMENT_WORDS)) << 2
 
 
 def _metadata(soup: BeautifulSoup, found: dict[str, list[Tag]]) -> PageHints:
@@ -258,6 +305,7 @@ def _metadata(soup: BeautifulSoup, found: dict[str, list[Tag]]) -> PageHints:
         language=language,
         canonical_url=canonical or meta("og:url"),
         site_name=meta("og:site_name") or _publisher_name(ld.get("publisher")),
+        article_body=_str(ld.get("articleBody")),
     )
 
 

@@ -23,7 +23,7 @@ from datetime import date
 from itertools import pairwise
 
 from newsdedup.config import ExtractionSettings
-from newsdedup.extract import rules
+from newsdedup.extract import classifier, rules
 from newsdedup.extract.metadata import PageMetadata
 
 
@@ -34,6 +34,14 @@ class Line:
     list_item: bool = False
     # HTML only: the line lies outside the element that holds most of the page's prose.
     outside: bool = False
+    # HTML only: the block element holding the line ("" for flattened text), its depth among blocks,
+    # the share of its characters that are link text, and which block holds that block (lines with the
+    # same `group` are siblings: a list's items, a container's paragraphs; 0: none known).
+    tag: str = ""
+    depth: int = 0
+    link_share: float = 0.0
+    group: int = 0
+    marks: int = 0  # bits: inside elements whose class/id words say furniture (1), article (2), comments (4)
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,7 @@ class PageHints:
     site_name: str | None = None  # what the page calls its outlet (og:site_name, JSON-LD publisher)
     recurring: frozenset[int] = frozenset()  # fingerprints of lines recurring on the source's pages
     metadata: PageMetadata | None = None  # HTML only: title, date and byline candidates (metadata.py)
+    article_body: str | None = None  # HTML only: the JSON-LD articleBody, a fallback when the page yields little
 
 
 @dataclass
@@ -141,10 +150,14 @@ def _cohesion(text: str, vocabulary: Counter[str]) -> float:
     return sum(w in vocabulary for w in words) / len(words)
 
 
-def classify(lines: list[Line], settings: ExtractionSettings, hints: PageHints | None = None) -> PageText:
+def classify(lines: list[Line], settings: ExtractionSettings, hints: PageHints | None = None,
+             learned: bool = True) -> PageText:
+    """Label every line; with `learned` (and a model shipped), the line classifier has the last word
+    on which lines are body, reading the rules' labels among its features."""
     hints = hints or PageHints()
     n = len(lines)
-    counts = [len(rules.words(ln.text)) for ln in lines]
+    # Lengths in words where words are spaced, in characters / 3 where they are not (CJK, Thai).
+    counts = [rules.units(ln.text) for ln in lines]
     sites = _site_names(lines)
     long_lines = [ln for ln, c in zip(lines, counts, strict=True) if c >= 15]
     # Pages flattened from paragraph markup put a blank line after every paragraph; when that holds,
@@ -245,15 +258,57 @@ def classify(lines: list[Line], settings: ExtractionSettings, hints: PageHints |
         else:
             labels[k] = "drop"
 
+    model_says = classifier.body_lines(lines, labels, counts, hints) if learned else None
+    if model_says is not None:
+        # (The headline, byline and date lines stay what the rules found: the article's metadata.)
+        by_model = [label if label in ("title", "meta") else "body" if keep else "drop"
+                    for keep, label in zip(model_says, labels, strict=True)]
+        # Where the model keeps less than an article and the rules more, the rules stand.
+        if _units(by_model, counts) >= min(settings.min_article_units, _units(labels, counts)):
+            labels = by_model
+    if _units(labels, counts) < settings.min_article_units:
+        labels = _fallback(lines, labels, counts, settings)
     # A table flattened one cell a line is one paragraph, its cells in reading order.
     table_at = {rows[0]: rows for rows in cell_tables if all(labels[k] == "body" for k in rows)}
     in_cell_table = {k for rows in table_at.values() for k in rows[1:]}
     paragraphs = [" ".join(lines[j].text for j in table_at[k]) if k in table_at else lines[k].text
                   for k in range(n) if labels[k] == "body" and k not in in_cell_table]
+    # The page's own JSON-LD articleBody, when it holds more than the little the page's lines gave.
+    if hints.article_body and _units(labels, counts) < settings.min_article_units:
+        declared = [fold_spaces(p) for p in hints.article_body.splitlines() if p.strip()]
+        if sum(map(rules.units, declared)) > _units(labels, counts):
+            paragraphs = declared
     removed = sum(label == "drop" for label in labels)
-    body_words = sum(counts[k] for k in range(n) if labels[k] == "body")
+    body_words = sum(map(rules.units, paragraphs))
     confidence = _confidence(body_words, len(body_at), title is not None, settings)
     return PageText(title, published, byline, paragraphs, removed, confidence, labels)
+
+
+def _units(labels: list[str], counts: list[int]) -> int:
+    return sum(c for label, c in zip(labels, counts, strict=True) if label == "body")
+
+
+def _fallback(lines: list[Line], labels: list[str], counts: list[int], settings: ExtractionSettings) -> list[str]:
+    """When the main path finds less than an article, the densest run of text is compared with what it
+    found, and the larger is the body: consecutive lines that are not links, headings or list entries,
+    each long enough to be prose in any script (a blog post of two paragraphs; a page whose sentences
+    the rules do not recognise). A real article is never lost for want of the usual shape."""
+    best: tuple[int, int, int] = (0, 0, -1)  # (units, first, last)
+    start, total = 0, 0
+    for k, (ln, count) in enumerate(zip(lines, counts, strict=True)):
+        dense = (count >= 8 and ln.link_share < 0.5 and not ln.list_item and not ln.tag.startswith("h")
+                 and labels[k] not in ("title", "meta") and not rules.PROMPT.match(ln.text)
+                 and not rules.is_site_notice(ln.text))
+        if not dense:
+            start, total = k + 1, 0
+            continue
+        total += count
+        if total > best[0]:
+            best = (total, start, k)
+    units, first, last = best
+    if units <= _units(labels, counts) or units < settings.min_body_words:
+        return labels
+    return ["body" if first <= k <= last else "drop" if label == "body" else label for k, label in enumerate(labels)]
 
 
 def _is_author_heading(text: str, next_text: str) -> bool:

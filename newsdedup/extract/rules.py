@@ -11,12 +11,16 @@ from datetime import date
 from functools import lru_cache
 
 WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*", re.UNICODE)
-SENTENCE_END = re.compile(r"""[.!?:;…]["'”’»)\]]*$|[.!?]["'”’»)\]]*\s*\(?[A-Z]{0,6}\)?$""")
+# Final stops of Latin, Greek, Cyrillic (.), CJK (。！？), Arabic (؟ ۔), Devanagari (। ॥) and Armenian (։)
+# scripts, maybe closed by quotes (」』 in CJK) or followed by a wire tag.
+SENTENCE_END = re.compile(
+    r"""[.!?:;…。！？｡؟۔।॥։]["'”’»)\]」』）]*$|[.!?]["'”’»)\]]*\s*\(?[A-Z]{0,6}\)?$""")
 TRUNCATED = re.compile(r"(?:\.\.\.|…)\s*$")
 # "» " and "› " mark links as bullets do ("»Zitat«" with no space is a German quotation).
 LIST_ITEM = re.compile(r"^\s*(?:[-•*·▪►»›]\s+|[-•*·▪►]$)")
 
 # Calls to action and widgets: short lines that tell the reader to do something other than read.
+# English, except reading time and the share/like buttons (pt, es, fr, it, de, id).
 PROMPT = re.compile(
     r"""^(?:
         read\s+(?:more|also|next|the\s+full)|also\s*:?\s*(?:on|read|see)\b|see\s+(?:also|more)\b|related\b|more\s+(?:from|on|stories|news)\b
@@ -36,6 +40,7 @@ PROMPT = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 # The heading of a readers' comment section: what follows is discussion, however on-topic.
+# Multilingual: en, pt, es, it, fr, de.
 COMMENTS_HEADING = re.compile(
     r"""^(?:(?:top[\s-]rated\s+|readers?'?\s+|latest\s+|all\s+)?comments
         |(?:join|start)\s+the\s+(?:discussion|conversation)|leave\s+a\s+(?:reply|comment)|add\s+your\s+comment
@@ -45,13 +50,14 @@ COMMENTS_HEADING = re.compile(
         |hinterlasse\s+einen\s+kommentar|kommentar\s+schreiben)\s*[:(]?.{0,12}$""",
     re.IGNORECASE | re.VERBOSE,
 )
-# The author's note that closes an article: "Jane Doe is a freelance writer living in Leeds."
+# The author's note that closes an article: "Jane Doe is a freelance writer living in Leeds." English-only.
 AUTHOR_BIO = re.compile(
     r"""^(?:[A-Z][\w.'’-]*\s+){1,4}is\s+(?:an?|the)\s+(?:[\w-]+\s+){0,5}?
         (?:writer|reporter|journalist|correspondent|editor|columnist|contributor|blogger)\b""",
     re.VERBOSE,
 )
 # The heading of an author box: "About the author", or "About Jane Doe" over a note naming her.
+# Multilingual: en, pt, es, fr, de.
 AUTHOR_HEADING = re.compile(
     r"""^(?:about\s+the\s+author|sobre\s+(?:o|el)\s+autor|à\s+propos\s+de\s+l[’']auteur|über\s+den\s+autor
         |(?:about|sobre|über|à\s+propos\s+de)\s+(?P<name>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){1,2}))\s*:?$""",
@@ -59,6 +65,7 @@ AUTHOR_HEADING = re.compile(
 )
 # Site notices written as sentences (cookie consent, subscription pitches, browser warnings): prose in
 # shape, furniture in content. Phrases specific enough not to occur in reporting about the subject.
+# English, except comment moderation (pt, fr, de).
 SITE_NOTICE = re.compile(
     r"""\b(?:(?:this|our)\s+(?:web\s?)?site\s+uses\s+cookies|we\s+use\s+cookies|uses\s+cookies\s+to\s+improve
         |by\s+(?:continuing\s+to\s+(?:use|browse)|using)\s+(?:this|our)\s+(?:web\s?)?site
@@ -81,14 +88,14 @@ SITE_NOTICE = re.compile(
         |material\s+on\s+this\s+site\s+may\s+not\s+be|all\s+rights\s+reserved)""",
     re.VERBOSE,  # matched against the lower-cased line: see is_site_notice
 )
-# Photo captions and credits.
+# Photo captions and credits. English-only.
 CREDIT = re.compile(
     r"""(?:^(?:©|\(c\)|photo|image|picture|video|credit|source|file\s+photo|pictured|above|below|top|caption)\b\s*[:/|—–-]?
         |\b(?:getty\s+images|shutterstock|afp\s+photo|ap\s+photo|reuters\s*/|epa\b|photo\s+by|image\s+credit|photograph:)
         |©)""",
     re.VERBOSE,  # matched against the lower-cased line: see has_credit
 )
-# A teaser block starts with one of these headings; its headlines follow.
+# A teaser block starts with one of these headings; its headlines follow. English-only.
 TEASER_HEADING = re.compile(
     r"^(?:other|featured|related|more|latest|top|recommended|popular|trending|editor'?s)\b.{0,40}"
     r"(?:news|stories|articles|posts|reads|picks|from\b.*|on\b.*)?$",
@@ -111,10 +118,11 @@ DATELINE = re.compile(r"^[A-Z][A-Z .,'’-]{2,40}(?:\s*\([^)]{2,30}\))?\s*(?:[�
 # The signature under an embedded social post, as its markup falls back to text:
 # "— Display Name (@handle) November 18, 2019".
 POST_SIGNATURE = re.compile(r"^[—–-]\s*\S.{0,80}\(@\w{1,30}\)\s*(.{6,40})$")
-# "By Jane Doe", or "By" alone on its line with the name on the next.
+# "By Jane Doe", or "By" alone on its line with the name on the next. English-only.
 BYLINE = re.compile(r"^(?:(?:by|written\s+by|reporting\s+by|author:)\s+[^\W\d_]|by:?$)", re.IGNORECASE)
 SITE_SUFFIX = re.compile(r"\s[-–—|]\s([^-–—|]{2,40})$")
 
+# Month names: English-only (numeric dates are read in any language).
 _MONTHS = {
     m: i + 1
     for i, names in enumerate(
@@ -170,6 +178,23 @@ def content_words(line: str) -> frozenset[str]:
     return frozenset(w for w in lowered if w not in FUNCTION_WORDS)
 
 
+# Scripts written without spaces between words: Chinese, Japanese kana, Thai, Lao, Khmer, Myanmar (and
+# Hangul, whose spaced words are long). Their length is counted in characters, three to a word.
+_UNSPACED = re.compile(
+    "[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+CHARS_PER_WORD = 3
+
+
+@lru_cache(maxsize=1 << 16)
+def units(line: str) -> int:
+    """A line's length in words, the same in any script: spaced words are counted as words, characters of
+    scripts written without spaces at three to a word (150 Chinese characters weigh as 50 words)."""
+    unspaced = len(_UNSPACED.findall(line))
+    if not unspaced:
+        return len(words(line))
+    return len(WORD.findall(_UNSPACED.sub(" ", line))) + unspaced // CHARS_PER_WORD
+
+
 _FIGURE = re.compile(r"^[-+]?\d[\d.,:/%]*$")
 
 
@@ -202,12 +227,14 @@ def is_figure(text: str) -> bool:
     return bool(_FIGURE.match(text.strip()))
 
 
+@lru_cache(maxsize=1 << 16)
 def is_site_notice(line: str) -> bool:
     """A site notice written as a sentence. (The phrases are matched in lower case: twice as fast as
     a case-blind search, which cannot skip ahead to the letters that start them.)"""
     return bool(SITE_NOTICE.search(line.lower()))
 
 
+@lru_cache(maxsize=1 << 16)
 def has_credit(line: str) -> bool:
     """A photo credit or caption marker in the line."""
     return bool(CREDIT.search(line.lower()))
@@ -217,12 +244,14 @@ def has_credit(line: str) -> bool:
 _TRAILING_SYMBOLS = re.compile(r"[\s\u200d\ufe0f\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF]+$")
 
 
+@lru_cache(maxsize=1 << 16)
 def ends_sentence(line: str) -> bool:
     """The line ends as a sentence does: a final stop, maybe closing quotes or a tag, maybe an emoji.
     (Only the line's tail is searched: a pattern anchored at the end still tries every position.)"""
     return bool(SENTENCE_END.search(_TRAILING_SYMBOLS.sub("", line[-40:])))
 
 
+@lru_cache(maxsize=1 << 16)
 def title_case_ratio(line: str) -> float:
     """Share of content words that start with a capital: high for headlines, low for prose. Figures
     count for neither: a market report's sentences are full of them."""
@@ -249,6 +278,7 @@ def find_date(text: str) -> date | None:
 _DATE_LABEL = re.compile(r"^(?:published|updated|posted|last\s+updated|first\s+published)\b", re.IGNORECASE)
 
 
+@lru_cache(maxsize=1 << 16)
 def is_date_line(line: str) -> bool:
     """A short line whose point is a date (with perhaps a time, weekday, 'Updated', a byline); one
     that says "Published …" may be longer ("Published: November 19 at 8:59 pm | Updated: …")."""

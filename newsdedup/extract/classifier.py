@@ -1,0 +1,212 @@
+"""The learned line classifier: after the rules have judged every line, a small gradient-boosted tree
+model (trained by benchmarks/train_extraction.py on labelled pages, shipped as JSON beside this file)
+reads generic features of each line and of its neighbours — length, punctuation, position, text and
+link density, the block it sits in, and the rules' own verdicts — and says which lines are the body.
+
+Only numpy is needed to apply it: the trees are arrays walked for all lines of a page at once."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from newsdedup.extract import rules
+
+if TYPE_CHECKING:
+    from newsdedup.extract.lines import Line, PageHints
+
+_COMMA = re.compile("[,、،，]")
+_STOP = re.compile("[.!?。！？]")
+_DIGIT = re.compile(r"\d")
+_CAPITAL = re.compile("[A-ZÀ-ÖØ-ÞА-ЯЁΑ-Ω]")
+MODEL_FILE = Path(__file__).with_name("line_model.json")
+LABELS = ("body", "title", "meta", "drop")
+TAGS = ("p", "div", "li", "td", "h", "blockquote", "br", "dd")
+
+
+@dataclass(frozen=True)
+class Trees:
+    """A boosted tree ensemble as flat arrays: node i of tree t tests feature[t, i] <= threshold[t, i]
+    and goes left or right; a negative child -1-j is leaf j of that tree."""
+
+    feature: np.ndarray  # (trees, nodes) int
+    threshold: np.ndarray  # (trees, nodes) float
+    left: np.ndarray  # (trees, nodes) int
+    right: np.ndarray  # (trees, nodes) int
+    leaf: np.ndarray  # (trees, leaves) float
+    depth: int
+    bias: float
+    # The model overrules the rules only where it is sure: a line the rules call body is dropped below
+    # band[0], a line they drop is kept from band[1]; in between the rules' verdict stands.
+    band: tuple[float, float]
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """Probability that each row of `x` (lines × features) is body: every tree walked for every line
+        at once, one level a step, on the flattened node arrays."""
+        n_trees, width = self.feature.shape
+        feature, threshold = self.feature.ravel(), self.threshold.ravel()
+        left, right = self.left.ravel(), self.right.ravel()
+        offsets = np.arange(n_trees) * width
+        node = np.zeros((x.shape[0], n_trees), dtype=np.int64)
+        for _ in range(self.depth):
+            inner = node >= 0
+            flat = offsets + np.where(inner, node, 0)
+            value = np.take_along_axis(x, feature[flat], axis=1)
+            step = np.where(value <= threshold[flat], left[flat], right[flat])
+            node = np.where(inner, step, node)
+        margin = self.leaf.ravel()[np.arange(n_trees) * self.leaf.shape[1] - 1 - node].sum(axis=1) + self.bias
+        return 1.0 / (1.0 + np.exp(-margin))
+
+    @classmethod
+    def from_json(cls, data: dict) -> Trees:
+        return cls(
+            feature=np.array(data["feature"], dtype=np.int64), threshold=np.array(data["threshold"]),
+            left=np.array(data["left"], dtype=np.int64), right=np.array(data["right"], dtype=np.int64),
+            leaf=np.array(data["leaf"]), depth=int(data["depth"]), bias=float(data.get("bias", 0.0)),
+            band=(float(data["band"][0]), float(data["band"][1])),
+        )
+
+
+@dataclass(frozen=True)
+class Models:
+    """One model for HTML pages (whose lines know their markup), one for flattened text."""
+
+    html: Trees | None
+    text: Trees | None
+
+
+def _load(path: Path) -> Models:
+    if not path.exists():
+        return Models(None, None)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return Models(*(Trees.from_json(data[k]) if data.get(k) else None for k in ("html", "text")))
+
+
+_active: Models | None = None
+
+
+def models() -> Models:
+    global _active
+    if _active is None:
+        _active = _load(MODEL_FILE)
+    return _active
+
+
+@contextmanager
+def using(replacement: Models) -> Iterator[None]:
+    """Apply other models for a while (the benchmark's cross-file runs train their own)."""
+    global _active
+    before = _active
+    _active = replacement
+    try:
+        yield
+    finally:
+        _active = before
+
+
+def _window_mean(values: np.ndarray, radius: int) -> np.ndarray:
+    padded = np.concatenate([[0.0], np.cumsum(values)])
+    n = len(values)
+    idx = np.arange(n)
+    lo, hi = np.maximum(idx - radius, 0), np.minimum(idx + radius + 1, n)
+    return (padded[hi] - padded[lo]) / (hi - lo)
+
+
+def features(lines: Sequence[Line], labels: Sequence[str], units: Sequence[int], hints: PageHints) -> np.ndarray:
+    """One row of generic features per line (the order is the model's: never reorder, only append)."""
+    n = len(lines)
+    rows: list[list[float]] = []
+    title = hints.title.lower() if hints.title else None
+    recurring = hints.recurring
+    for ln, unit in zip(lines, units, strict=True):
+        text = ln.text
+        length = len(text) or 1
+        rows.append([
+            math.log1p(unit), math.log1p(length), float(rules.ends_sentence(text)), rules.title_case_ratio(text),
+            len(_COMMA.findall(text)) / (unit + 1), len(_STOP.findall(text)) / (unit + 1),
+            len(_DIGIT.findall(text)) / length, len(_CAPITAL.findall(text)) / length,
+            float(ln.blank_after), float(ln.list_item), float(ln.outside), ln.link_share, float(ln.depth),
+            *(float(ln.tag[:1] == "h" if tag == "h" else ln.tag == tag) for tag in TAGS),
+            float(bool(rules.PROMPT.match(text))), float(unit <= 120 and rules.is_site_notice(text)),
+            float(unit <= 60 and rules.has_credit(text)), float(unit <= 24 and rules.is_date_line(text)),
+            float(bool(rules.BYLINE.match(text))), float(bool(rules.TEASER_HEADING.match(text))),
+            float(bool(rules.COMMENTS_HEADING.match(text))), float(bool(rules.TRUNCATED.search(text))),
+            float(bool(recurring) and _fingerprint(text) in recurring),
+            float(title is not None and text.lower() == title),
+            float(ln.marks & 1), float(ln.marks >> 1 & 1), float(ln.marks >> 2 & 1),
+            float(bool(rules.SITE_SUFFIX.search(text))),
+        ])
+    x = np.array(rows, dtype=np.float64).reshape(n, -1)
+    label_hot = np.array([[float(label == name) for name in LABELS] for label in labels]).reshape(n, len(LABELS))
+    body = label_hot[:, 0]
+    position = np.arange(n) / max(n - 1, 1)
+    body_at = np.flatnonzero(body)
+    first, last = (body_at[0], body_at[-1]) if len(body_at) else (n, -1)
+    idx = np.arange(n)
+    unit_arr = np.asarray(units, dtype=np.float64)
+    mass = np.cumsum(unit_arr) / max(unit_arr.sum(), 1.0)
+    log_units = x[:, 0]
+    prev_units = np.concatenate([[0.0], log_units[:-1]])
+    next_units = np.concatenate([log_units[1:], [0.0]])
+    prev_body = np.concatenate([[0.0], body[:-1]])
+    next_body = np.concatenate([body[1:], [0.0]])
+    link = x[:, 11]
+    page = np.column_stack([
+        position, (idx - first) / max(n, 1), (idx - last) / max(n, 1), ((idx >= first) & (idx <= last)).astype(float),
+        mass, prev_units, next_units, prev_body, next_body,
+        _window_mean(body, 2), _window_mean(body, 6), _window_mean(log_units, 2), _window_mean(log_units, 6),
+        _window_mean(link, 3), np.full(n, math.log1p(unit_arr.sum())), np.full(n, body.mean() if n else 0.0),
+        np.full(n, float(link.mean()) if n else 0.0),
+    ])
+    # What surrounds the line in the markup: its sibling lines (a list's items, a container's paragraphs)
+    # taken together, as readability scores a node by the text it holds.
+    _, group = np.unique(np.array([ln.group for ln in lines], dtype=np.int64), return_inverse=True)
+    size = np.bincount(group).astype(np.float64)
+    group_units = np.bincount(group, weights=unit_arr)
+    group_body_units = np.bincount(group, weights=unit_arr * body)
+    siblings = np.column_stack([
+        np.log1p(size[group]), np.log1p(group_units[group]), (group_body_units / np.maximum(group_units, 1))[group],
+        (np.bincount(group, weights=link) / size)[group], (np.bincount(group, weights=body) / size)[group],
+    ])
+    vocabulary: set[str] = set()
+    for ln, label in zip(lines, labels, strict=True):
+        if label == "body":
+            vocabulary.update(rules.content_words(ln.text))
+    shape = np.array([[_cohesion(ln.text, vocabulary), float(bool(rules.NUMBERED_ITEM.match(ln.text))),
+                       float(bool(rules.PRICE.search(ln.text) or rules.QUANTITY.match(ln.text)))]
+                      for ln in lines]).reshape(n, 3)
+    return np.hstack([x, label_hot, page, siblings, shape])
+
+
+def _cohesion(text: str, vocabulary: set[str]) -> float:
+    words = rules.content_words(text)
+    return sum(w in vocabulary for w in words) / len(words) if words else 0.0
+
+
+def _fingerprint(text: str) -> int:
+    from newsdedup.extract.lines import fingerprint
+
+    return fingerprint(text)
+
+
+
+
+def body_lines(lines: Sequence[Line], labels: Sequence[str], units: Sequence[int],
+               hints: PageHints) -> list[bool] | None:
+    """Which lines are body, by the model where it is sure and by the rules elsewhere; None when no
+    model applies to the page."""
+    markup = any(ln.tag for ln in lines)
+    chosen = models().html if markup else models().text
+    if chosen is None or not lines:
+        return None
+    p = chosen.predict(features(lines, labels, units, hints))
+    drop_below, add_above = chosen.band
+    return [bool(v >= drop_below if label == "body" else v >= add_above) for v, label in zip(p, labels, strict=True)]
