@@ -49,7 +49,9 @@ def dedup_pages(docs: list[dict[str, Any]], settings: Settings | None = None) ->
         store = Store.open(f"sqlite:///{Path(tmp) / 'eval.db'}")
         try:
             # The outlet is the first path part, as for raw/<outlet>/<file>: cross-page learning per outlet.
-            source_of = {d["id"]: f"{d.get('outlet') or 'unknown'}/{d['id']}" for d in docs}
+            # (A document of no known outlet sits in no folder: its outlet is then what the page says.)
+            source_of = {d["id"]: f"{d['outlet']}/{d['id']}" if d.get("outlet") not in (None, "", "unknown")
+                         else d["id"] for d in docs}
             store.add_raw(
                 RawDocument.from_bytes(source_of[d["id"]], d["text"].encode("utf-8"), _EPOCH + timedelta(seconds=n),
                                        "text/plain")

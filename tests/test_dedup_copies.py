@@ -60,3 +60,18 @@ def test_reports_lifting_passages_never_join_the_story_they_lift_from() -> None:
     links = {frozenset(pair) for pair in result["overlaps"]}
     assert frozenset(("report", "story")) in links or frozenset(("report", "copy")) in links
     assert frozenset(("second", "report")) in links
+
+
+def test_what_pages_of_one_outlet_share_is_furniture_never_a_link() -> None:
+    rng = random.Random(8)
+    vocab = _vocabulary(rng, 2000)
+    furniture = _story(rng, vocab, 2)  # e.g. a blog's comment rules and author box, under every post
+    docs = [
+        {"id": "post-1", "outlet": "blog", "text": "\n\n".join([*_story(rng, vocab, 4), *furniture])},
+        {"id": "post-2", "outlet": "blog", "text": "\n\n".join([*_story(rng, vocab, 4), *furniture])},
+        {"id": "elsewhere", "outlet": "paper", "text": "\n\n".join([*_story(rng, vocab, 4), *furniture])},
+    ]
+    links = {frozenset(pair) for pair in dedup_pages(docs)["overlaps"]}
+    assert frozenset(("post-1", "post-2")) not in links
+    # The same passages in another outlet's report are shared text: a link.
+    assert frozenset(("elsewhere", "post-1")) in links

@@ -40,7 +40,7 @@ _MAX_BUCKET = 1000  # members of one LSH bucket beyond which it says nothing abo
 INDEX_FORMAT = 3
 _INDEX_META = "dedup_index"
 _REINDEX_BATCH = 1000
-_RUN, _RUN_SHARED = 8, 6  # where shared text begins: 6 of 8 consecutive character windows found
+_RUN, _RUN_SHARED = 32, 20  # where shared text begins: 20 of 32 consecutive character windows found
 
 
 class _Shingled:
@@ -72,6 +72,7 @@ class _Doc:
     lede_offset: int  # letters within which the text two copies share must begin
     group_id: str | None = None
     canonical_url: str | None = None
+    outlet: str = ""  # "" when unknown
 
     @cached_property
     def windows(self) -> np.ndarray:
@@ -187,7 +188,7 @@ class Deduplicator:
                 words_list[first : paragraph_bounds[a + 1]], hashlib.sha256(text).hexdigest(), source, a,
                 {long_list[m] - first: n + m for m in range(long_bounds[a], long_bounds[a + 1])},
                 "\n".join(article.paragraphs), s.char_shingle_size, s.lede_offset,
-                article.group_id, article.canonical_url))
+                article.group_id, article.canonical_url, article.outlet))
         if not sign:
             return docs, None
         # Signed on character windows (noise-tolerant, like the verification), every article's and
@@ -283,6 +284,7 @@ class Deduplicator:
 
             paragraph_hits = self._paragraph_matches(doc, my_paragraph_keys, members, cache)
             kind, matched, similarity = "unique", None, None
+            copied: list[tuple[str, float, _Doc]] = []
             # The same text, or a page declaring the same canonical URL (a re-fetched or re-published copy).
             # (Text that ran again outside the window is a new story; the same page is the same page.)
             owner = text_owner.get(doc.text_hash)
@@ -344,6 +346,10 @@ class Deduplicator:
                 other_doc = cache[other]
                 if other_doc.group_id == gid:
                     continue  # copies of one story are grouped, not linked
+                if doc.outlet and doc.outlet == other_doc.outlet:
+                    # What two pages of one outlet share beside their stories is its furniture (comment
+                    # rules, author boxes, a blog's sidebar), never evidence of copying.
+                    continue
                 if len(pairs) < s.min_overlap_paragraphs and max(sim for _, _, sim in pairs) < s.verbatim_paragraph:
                     continue  # one loosely shared paragraph: a common quote, not a lifted passage
                 overlap_rows.append({
@@ -429,8 +435,9 @@ class Deduplicator:
         common = _common(mine, theirs)
         jaccard = common / (len(mine) + len(theirs) - common)
         contained = common / min(len(mine), len(theirs))
-        opens_alike = max(_shared_from(doc.opening, theirs), _shared_from(other.opening, mine)) <= s.lede_offset
-        is_copy = jaccard >= s.near_duplicate_jaccard or (contained >= s.containment and opens_alike)
+        is_copy = jaccard >= s.near_duplicate_jaccard or (
+            contained >= s.containment  # and both open alike (computed only then)
+            and max(_shared_from(doc.opening, theirs), _shared_from(other.opening, mine)) <= s.lede_offset)
         return max(jaccard, contained) if is_copy else None
 
     def _paragraph_matches(
@@ -484,16 +491,25 @@ def _in_arrival_order(docs: Iterable[_Doc]) -> list[_Doc]:
     return sorted(docs, key=lambda d: (d.seq, d.id))
 
 
+def _found(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    """Which of `values` are in `sorted_set` (sorted, distinct): a binary search each, no sorting."""
+    if not len(sorted_set):
+        return np.zeros(len(values), dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_set, values), len(sorted_set) - 1)
+    return np.asarray(sorted_set[at] == values)
+
+
 def _common(a: np.ndarray, b: np.ndarray) -> int:
     """Values two sorted arrays of distinct values share."""
-    return int(np.intersect1d(a, b, assume_unique=True).size)
+    small, large = (a, b) if len(a) <= len(b) else (b, a)
+    return int(_found(small, large).sum())
 
 
 def _shared_from(opening: np.ndarray, other: np.ndarray) -> int:
     """Where, in letters, the text a document shares with `other` begins: the first run of `_RUN`
     windows of its opening mostly (`_RUN_SHARED`) found in the other, so that OCR noise does not
     postpone it and a chance window does not advance it. Past the opening when there is none."""
-    shared = np.isin(opening, other).astype(np.int8)
+    shared = _found(opening, other).astype(np.int8)
     if len(shared) < _RUN:
         return 0 if shared.all() and len(shared) else len(opening) + 1
     runs = np.flatnonzero(np.convolve(shared, np.ones(_RUN, dtype=np.int8), "valid") >= _RUN_SHARED)

@@ -65,6 +65,7 @@ class StoredArticle:
     seq: int
     group_id: str | None
     canonical_url: str | None = None
+    outlet: str = ""  # "" when unknown
 
 
 @dataclass
@@ -571,12 +572,12 @@ class Store:
     def load_articles(self, ids: Sequence[str]) -> list[StoredArticle]:
         found: dict[str, StoredArticle] = {}
         cols = [articles.c.id, articles.c.paragraphs, articles.c.published, articles.c.ingested_at,
-                articles.c.seq, articles.c.group_id, articles.c.canonical_url]
+                articles.c.seq, articles.c.group_id, articles.c.canonical_url, articles.c.outlet]
         with self.engine.connect() as conn:
             for chunk in _chunks(list(ids)):
                 for r in conn.execute(select(*cols).where(articles.c.id.in_(chunk))):
                     found[r.id] = StoredArticle(r.id, list(r.paragraphs), r.published, r.ingested_at, r.seq,
-                                                r.group_id, r.canonical_url)
+                                                r.group_id, r.canonical_url, r.outlet or "")
         return [found[i] for i in ids if i in found]
 
     def text_hash_owners(self, hashes: Sequence[str]) -> dict[str, str]:
