@@ -12,7 +12,7 @@ from pydantic import Field
 
 from flows.common import ProgressArtifact, open_store, settings_for
 from newsdedup.config import DEFAULT_STORE_URL, DedupSettings
-from newsdedup.dedup import BatchOutcome
+from newsdedup.dedup import BatchOutcome, Deduplicator
 from newsdedup.pipeline import batches, dedup_batch, pending_dedup
 
 Share = Annotated[float, Field(gt=0, le=1)]
@@ -53,4 +53,12 @@ def dedup(
         progress.update(total.articles, len(pending))
         logger.info("dedup batch %d: %d articles, %d exact, %d near, %d overlap links",
                     number, outcome.articles, outcome.exact, outcome.near, outcome.overlaps)
+    total.expired = expire_index(store_url, thresholds)
+    if total.expired:
+        logger.info("%d articles older than the matching window left the dedup index", total.expired)
     return total
+
+
+@task(name="expire-index", retries=2, retry_delay_seconds=2, cache_policy=NONE)
+def expire_index(store_url: str, thresholds: dict[str, float | int | None]) -> int:
+    return Deduplicator(open_store(store_url), settings_for(store_url=store_url, **thresholds).dedup).expire_index()

@@ -63,6 +63,10 @@ class DedupSettings:
     # one story are dated years apart), and a date line may belong to a teaser; a window suits a live
     # feed of recent news (set it for scheduled fetches), not archives or data sets.
     match_window_days: int = 0
+    # With a window, articles that ran more than the window and this margin before the newest indexed
+    # one leave the dedup index at the end of each run (records keep their groups and links): the index
+    # stays the size of the window, however large the store grows.
+    index_margin_days: int = 7
     paragraph_similarity: float = 0.5  # verified Jaccard that makes two paragraphs the same passage
     min_paragraph_words: int = 8  # shorter paragraphs are too generic to prove copying
     # Shared paragraphs that make an overlap link: a report that lifts passages shares several, or one

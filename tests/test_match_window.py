@@ -54,3 +54,30 @@ def test_a_copy_60_days_later_is_its_own_story_with_a_30_day_window(store_url: s
 def test_without_a_window_the_late_copy_joins_the_first_story(store_url: str) -> None:
     groups = _groups(store_url, 0)
     assert len(set(groups.values())) == 1
+
+
+def test_articles_older_than_the_window_leave_the_index_and_keep_their_groups(store_url: str) -> None:
+    """With a 30-day window (and the 7-day margin), a run's end takes out of the index what ran more than
+    37 days before the newest indexed article; those records keep their groups, and a late copy of them
+    is a new story."""
+    rng = random.Random(4)
+    vocab = _vocabulary(rng, 1500)
+    old_story, new_story = ([_paragraph(rng, vocab) for _ in range(5)] for _ in range(2))
+    old = [_article("old", old_story, None), _article("old-copy", [_ocr(rng, p, 0.01) for p in old_story], None)]
+    new = [_article("new", new_story, None)]
+    settings = DedupSettings(match_window_days=30)
+    store = Store.open(store_url)
+    try:
+        store.add_articles(old, {a.raw_sha256: datetime(2026, 1, 1, tzinfo=UTC) for a in old})
+        store.add_articles(new, {a.raw_sha256: datetime(2026, 3, 1, tzinfo=UTC) for a in new})
+        engine = Deduplicator(store, settings)
+        engine.run_batch([a.id for a in old + new])
+        assert engine.expire_index() == 2  # first seen 59 days before the newest: out
+        assert engine.expire_index() == 0
+        assert store.index_entries_before(datetime(2026, 12, 31).date()) == [new[0].id]
+        groups = {a.id: a.group_id for a in store.load_articles([a.id for a in old + new])}
+        assert groups[old[0].id] == groups[old[1].id] == old[0].id  # records keep their group
+        # Without a window nothing ever leaves the index.
+        assert Deduplicator(store, DedupSettings()).expire_index() == 0
+    finally:
+        store.close()

@@ -22,7 +22,7 @@ import hashlib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cached_property, lru_cache
 from typing import Any
 
@@ -111,6 +111,7 @@ class BatchOutcome:
     merged: int = 0  # groups found to be one story with another, and merged into it
     new_groups: list[str] = field(default_factory=list)
     reindexed: int = 0  # articles whose index entries were rebuilt (new index parameters)
+    expired: int = 0  # articles that left the index, older than the matching window
     top_overlaps: list[tuple[str, str, int]] = field(default_factory=list)  # (a, b, paragraph pairs)
 
     def merge(self, other: BatchOutcome, keep_top: int = 20) -> None:
@@ -121,6 +122,7 @@ class BatchOutcome:
         self.overlaps += other.overlaps
         self.merged += other.merged
         self.reindexed += other.reindexed
+        self.expired += other.expired
         self.new_groups.extend(other.new_groups)
         self.top_overlaps = sorted(self.top_overlaps + other.top_overlaps, key=lambda t: -t[2])[:keep_top]
 
@@ -240,6 +242,21 @@ class Deduplicator:
             self.store.reindex(signed.rows, [(d.id, d.text_hash) for d in docs])
         self.store.set_meta(_INDEX_META, self.index_parameters)
         return len(placed)
+
+    def expire_index(self) -> int:
+        """With a matching window, take out of the index the articles that can no longer match anything
+        new: those that ran more than `match_window_days` plus `index_margin_days` before the newest one
+        indexed (a day taken from the data, not the clock, so a re-run expires the same). Their records
+        keep their groups and links. Returns how many left the index."""
+        s = self.settings
+        if not s.match_window_days:
+            return 0
+        with self.store.dedup_lock():
+            newest = self.store.newest_indexed_day()
+            if newest is None:
+                return 0
+            cutoff = newest - timedelta(days=s.match_window_days + s.index_margin_days)
+            return self.store.drop_index_entries(self.store.index_entries_before(cutoff))
 
     # -- one batch -------------------------------------------------------------------------------
 

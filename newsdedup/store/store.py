@@ -10,11 +10,11 @@ import struct
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, create_engine, func, inspect, select, text, update
+from sqlalchemy import Engine, bindparam, create_engine, func, inspect, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
@@ -692,6 +692,26 @@ class Store:
                                  [(seq, struct.pack(f"<{len(keys)}i", *keys)) for seq, keys in documents])
         self._bulk_insert_ignore(conn, lsh_buckets, ("key", "member"),
                                  sorted((key, seq) for seq, keys in documents for key in keys))
+
+    def index_entries_before(self, day: date) -> list[str]:
+        """Articles in the dedup index that ran before `day`: first seen before it, and published before
+        it or undated. Reads only the index's own rows (bounded by the matching window), never the
+        whole archive."""
+        first_seen_cut = datetime.combine(day, datetime.min.time(), tzinfo=UTC)
+        q = (select(articles.c.id).select_from(index_documents.join(articles, articles.c.seq == index_documents.c.seq))
+             .where(articles.c.ingested_at < first_seen_cut,
+                    or_(articles.c.published.is_(None), articles.c.published < day.isoformat()))
+             .order_by(articles.c.seq))
+        with self.engine.connect() as conn:
+            return list(conn.execute(q).scalars())
+
+    def newest_indexed_day(self) -> date | None:
+        """The day the newest article in the dedup index was first seen."""
+        q = select(func.max(articles.c.ingested_at)).select_from(
+            index_documents.join(articles, articles.c.seq == index_documents.c.seq))
+        with self.engine.connect() as conn:
+            newest = conn.execute(q).scalar_one_or_none()
+        return newest.date() if newest is not None else None
 
     def drop_index_entries(self, article_ids: Sequence[str]) -> int:
         """Take these articles out of the dedup index (their bucket memberships and document rows) in one
