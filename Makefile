@@ -41,7 +41,8 @@ ui:
 	@echo "Prefect UI: http://127.0.0.1:$(PREFECT_PORT)  (started by make serve; API http://127.0.0.1:$(PREFECT_PORT)/api)"
 
 # Measured numbers, by hand (never timed tests): quality on the shared dev sets, MinHash, the index,
-# the whole pipeline. Installs the tools newsdedup is compared with (trafilatura, rensa).
+# the whole pipeline on real pages beside the trafilatura + datasketch glue. Installs the tools newsdedup
+# is compared with (trafilatura, rensa).
 bench: setup
 	$(PY) -m pip install --quiet -e '.[dev,bench]'
 	$(PY) benchmarks/extraction.py
@@ -49,7 +50,7 @@ bench: setup
 	$(PY) benchmarks/dedup.py
 	$(PY) benchmarks/minhash.py
 	$(PY) benchmarks/index.py --sizes 10000
-	$(PY) benchmarks/pipeline.py
+	$(PY) benchmarks/pipeline.py --pages
 
 clean:
 	rm -f processed/newsdedup.db

@@ -20,7 +20,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
@@ -31,6 +31,7 @@ MIN_ITEMS_PER_WORKER = 100  # below this a batch is quicker in-process than ship
 _log = logging.getLogger(__name__)
 _pool: ProcessPoolExecutor | None = None
 _pool_size = 0
+_pinned: list[ProcessPoolExecutor] = []
 
 
 def worker_count(setting: int) -> int:
@@ -43,10 +44,9 @@ def worker_count(setting: int) -> int:
 def _executor(workers: int) -> ProcessPoolExecutor:
     global _pool, _pool_size
     if _pool is None or _pool_size != workers:
-        shutdown()
-        # spawn: workers start clean (no copy of the parent's threads, locks or open connections).
-        _pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                                    initializer=_exit_with_parent, initargs=(os.getpid(),))
+        if _pool is not None:
+            _pool.shutdown(wait=True, cancel_futures=True)
+        _pool = _new_executor(workers)
         _pool_size = workers
     return _pool
 
@@ -56,6 +56,32 @@ def shutdown() -> None:
     if _pool is not None:
         _pool.shutdown(wait=True, cancel_futures=True)
         _pool = None
+    while _pinned:
+        _pinned.pop().shutdown(wait=True, cancel_futures=True)
+
+
+def pinned_executors(workers: int) -> list[ProcessPoolExecutor]:
+    """`workers` executors of one process each, kept across calls: work sent to one runs in its
+    process, so a second step can find what a first step left in that process's memory."""
+    while len(_pinned) > workers:
+        _pinned.pop().shutdown(wait=True, cancel_futures=True)
+    while len(_pinned) < workers:
+        _pinned.append(_new_executor(1))
+    return list(_pinned)
+
+
+def replace_pinned(broken: Executor) -> None:
+    """Swap a broken pinned executor (its process killed, say) for a fresh one."""
+    for n, executor in enumerate(_pinned):
+        if executor is broken:
+            executor.shutdown(wait=False, cancel_futures=True)
+            _pinned[n] = _new_executor(1)
+
+
+def _new_executor(workers: int) -> ProcessPoolExecutor:
+    # spawn: workers start clean (no copy of the parent's threads, locks or open connections).
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_exit_with_parent, initargs=(os.getpid(),))
 
 
 def map_in_processes(function: Callable[[T], R], items: Sequence[T], workers: int) -> list[R]:

@@ -11,16 +11,9 @@ from pathlib import Path
 
 from newsdedup.config import Settings
 from newsdedup.dedup import BatchOutcome, Deduplicator
-from newsdedup.documents import Article, Quarantined
-from newsdedup.extract import (
-    EXTRACTOR_VERSION,
-    Page,
-    count_lines,
-    read_page,
-    recurring_lines,
-)
-from newsdedup.extract.limits import extract_job_bounded, forget_large_page
-from newsdedup.parallel import map_in_processes, worker_count
+from newsdedup.extract import EXTRACTOR_VERSION, recurring_lines
+from newsdedup.page_work import CHUNK_BYTES, LocalWorkers, PageWorkers, extract_pages
+from newsdedup.parallel import MIN_ITEMS_PER_WORKER, worker_count
 from newsdedup.sources.files import READ_BUDGET_BYTES, file_size, read_files
 from newsdedup.store import Store
 
@@ -111,43 +104,41 @@ def plan_extraction(store: Store) -> ExtractionPlan:
     return ExtractionPlan(store.pending_extraction(EXTRACTOR_VERSION), replaced)
 
 
-def extract_batch(store: Store, hashes: list[str], settings: Settings) -> ExtractStats:
+def extract_batch(store: Store, hashes: list[str], settings: Settings,
+                  workers: PageWorkers | None = None) -> ExtractStats:
     """Extract the pages of `hashes` that are still pending and not claimed by another run. A batch
     holding more than EXTRACT_BUDGET_BYTES of raw content goes in parts of about that size, each a
-    batch of its own (claimed, learned from and written whole), so memory stays bounded."""
+    batch of its own (claimed, learned from and written whole), so memory stays bounded. The per-page
+    work runs on `workers` (a Dask cluster, say), by default this machine's worker processes."""
     total = ExtractStats()
     sizes = store.raw_sizes(hashes)
     for part in runs_within(hashes, lambda h: sizes.get(h, 0), EXTRACT_BUDGET_BYTES):
         with store.claim_extraction(part, EXTRACTOR_VERSION) as claimed:
-            total.add(_extract_claimed(store, claimed, settings))
+            total.add(_extract_claimed(store, claimed, sizes, settings, workers))
     return total
 
 
-def _extract_claimed(store: Store, hashes: list[str], settings: Settings) -> ExtractStats:
-    raws = store.load_raw(hashes)
-    pages: list[Page] = []
-    failed: list[Quarantined] = []
-    for raw in raws:
-        page = read_page(raw)
-        forget_large_page(len(raw.content))
-        (failed if isinstance(page, Quarantined) else pages).append(page)  # type: ignore[arg-type]
-    # Lines recurring across an outlet's pages, in this batch and in its history, are its furniture.
-    counts = count_lines(pages)
-    learned = recurring_lines(counts, store.line_history(counts))
-    # Classifying is pure and per page: it runs on worker processes, results in page order. (Decoding
-    # is not sent out: shipping the decoded pages back costs as much as decoding them here.)
-    jobs = [(page, settings.extraction, learned.get(page.outlet, frozenset())) for page in pages]
-    produced: list[Article] = []
-    for item in map_in_processes(extract_job_bounded, jobs, worker_count(settings.extract_workers)):
-        (failed if isinstance(item, Quarantined) else produced).append(item)  # type: ignore[arg-type]
+def _extract_claimed(store: Store, hashes: list[str], sizes: dict[str, int], settings: Settings,
+                     workers: PageWorkers | None) -> ExtractStats:
+    # All per-page work (decode, parse, classify) runs on worker processes, in chunks of a few
+    # megabytes; this process loads and ships their raw bytes, learns the outlets' furniture between
+    # the two passes (lines recurring across their pages, in this batch and in their history), writes.
+    if workers is None:
+        local = worker_count(settings.extract_workers) if len(hashes) >= 2 * MIN_ITEMS_PER_WORKER else 1
+        workers = LocalWorkers(store.load_raw, local)
+    # Chunks of a few megabytes, and at least four a worker: a small batch is spread over them all too.
+    chunk_bytes = min(CHUNK_BYTES, max(1, sum(sizes.get(h, 0) for h in hashes) // (4 * workers.slots)))
+    done = extract_pages(list(runs_within(hashes, lambda h: sizes.get(h, 0), chunk_bytes)), workers,
+                         lambda counts: recurring_lines(counts, store.line_history(counts)), settings.extraction)
+    produced, failed = done.articles, done.failed
     # Articles, line counts and quarantine records in one transaction: a crash loses the batch whole.
-    _, superseded = store.save_extraction(produced, {r.sha256: r.seen_at for r in raws}, [r.sha256 for r in raws],
-                                          counts, failed)
+    extracted = [h for h in hashes if h in sizes]
+    _, superseded = store.save_extraction(produced, done.seen_at, extracted, done.counts, failed)
     reasons: dict[str, int] = {}
     for q in failed:
         reasons[q.reason] = reasons.get(q.reason, 0) + 1
     return ExtractStats(
-        pages=len(raws),
+        pages=done.pages,
         articles=len(produced),
         quarantined=len(failed),
         boilerplate_removed=sum(a.boilerplate_removed for a in produced),

@@ -186,3 +186,41 @@ def _command(pid: int) -> bytes:
             return f.read()
     except OSError:
         return b""
+
+
+def test_a_worker_dying_between_the_two_passes_costs_no_page(caplog: pytest.LogCaptureFixture) -> None:
+    """The pages a worker parsed die with it; they are read again and classified in-process."""
+    from newsdedup.config import ExtractionSettings
+    from newsdedup.documents import RawDocument
+    from newsdedup.extract import recurring_lines
+    from newsdedup.page_work import LocalWorkers, extract_pages
+
+    now = datetime.now(UTC)
+    raws: dict[str, RawDocument] = {}
+    for n in range(30):
+        for seed in seed_names():
+            text = (SEEDS / seed).read_text(encoding="utf-8").replace(" the ", f" the{n} ", 1)
+            raw = RawDocument.from_bytes(f"outlet{n % 5}/{n}_{seed}", text.encode(), now, "text/plain")
+            raws[raw.sha256] = raw
+    hashes = list(raws)
+    chunks = [hashes[start : start + 10] for start in range(0, len(hashes), 10)]
+
+    def run(workers: int, kill: bool = False) -> list[tuple[object, ...]]:
+        pool = LocalWorkers(lambda chunk: [raws[h] for h in chunk], workers)
+
+        def learn(counts: object) -> dict[str, frozenset[int]]:
+            if kill:  # after the first pass: the pages parsed by worker 0 are gone with it
+                for process in list(pool.executors[0]._processes.values()):  # type: ignore[attr-defined]
+                    os.kill(process.pid, signal.SIGKILL)
+                time.sleep(0.5)
+            return recurring_lines(counts)  # type: ignore[arg-type]
+
+        done = extract_pages(chunks, pool, learn, ExtractionSettings())
+        assert done.pages == len(raws)
+        return [(a.id, a.title, a.paragraphs, a.boilerplate_removed) for a in done.articles]
+
+    sequential = run(1)
+    assert len(sequential) == len(raws)
+    assert run(2, kill=True) == sequential
+    assert "worker died" in caplog.text
+    assert run(2) == sequential, "a new worker serves on"
