@@ -114,15 +114,16 @@ def extract_batch(store: Store, hashes: list[str], settings: Settings,
     sizes = store.raw_sizes(hashes)
     for part in runs_within(hashes, lambda h: sizes.get(h, 0), EXTRACT_BUDGET_BYTES):
         with store.claim_extraction(part, EXTRACTOR_VERSION) as claimed:
-            total.add(_extract_claimed(store, claimed, sizes, settings, workers))
+            total.add(_extract_claimed(store, claimed, settings, workers))
     return total
 
 
-def _extract_claimed(store: Store, hashes: list[str], sizes: dict[str, int], settings: Settings,
-                     workers: PageWorkers | None) -> ExtractStats:
+def _extract_claimed(store: Store, hashes: list[str], settings: Settings,
+                     workers: PageWorkers | None = None) -> ExtractStats:
     # All per-page work (decode, parse, classify) runs on worker processes, in chunks of a few
     # megabytes; this process loads and ships their raw bytes, learns the outlets' furniture between
     # the two passes (lines recurring across their pages, in this batch and in their history), writes.
+    sizes = store.raw_sizes(hashes)
     if workers is None:
         local = worker_count(settings.extract_workers) if len(hashes) >= 2 * MIN_ITEMS_PER_WORKER else 1
         workers = LocalWorkers(store.load_raw, local)

@@ -92,11 +92,11 @@ def test_a_page_is_extracted_by_one_run_only(
     b_started = threading.Event()
     real = pipeline_module._extract_claimed
 
-    def held(store_: Store, hashes: list[str], settings: Settings) -> ExtractStats:
+    def held(store_: Store, hashes: list[str], settings: Settings, *workers: Any) -> ExtractStats:
         if threading.current_thread().name == "A":
             assert b_started.wait(30)
             time.sleep(0.5)  # B is now inside its own claim (PostgreSQL) or waiting for A's (SQLite)
-        return real(store_, hashes, settings)
+        return real(store_, hashes, settings, *workers)
 
     monkeypatch.setattr(pipeline_module, "_extract_claimed", held)
     results: dict[str, ExtractStats] = {}

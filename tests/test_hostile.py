@@ -165,9 +165,9 @@ def test_large_batches_are_held_in_bounded_parts(
         held["read"].append(sum(len(d.content) for d in docs))
         return real_add_raw(self, docs)
 
-    def extract(store_: Store, hashes: list[str], settings: Settings) -> Any:
+    def extract(store_: Store, hashes: list[str], settings: Settings, *workers: Any) -> Any:
         held["extract"].append(sum(store_.raw_sizes(hashes).values()))
-        return real_extract(store_, hashes, settings)
+        return real_extract(store_, hashes, settings, *workers)
 
     monkeypatch.setattr(Store, "add_raw", add_raw)
     monkeypatch.setattr(pipeline_module, "_extract_claimed", extract)
