@@ -12,7 +12,7 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from pydantic import Field
 
-from flows.common import open_store
+from flows.common import open_store, settings_for
 from flows.dedup import DEDUP_DEFAULTS, Share, dedup
 from flows.extract import extract
 from flows.ingest import ingest
@@ -31,6 +31,7 @@ def pipeline(
     near_duplicate_jaccard: Share = DEDUP_DEFAULTS.near_duplicate_jaccard,
     containment: Share = DEDUP_DEFAULTS.containment,
     paragraph_similarity: Share = DEDUP_DEFAULTS.paragraph_similarity,
+    task_runner: str | None = None,
 ) -> dict[str, Any]:
     """Ingest the files of raw/, extract clean articles and de-duplicate them into the store.
 
@@ -43,6 +44,8 @@ def pipeline(
         containment: share of the shorter article found in the longer that makes it an abridged or noisy
             copy (when both open alike).
         paragraph_similarity: Jaccard from which two paragraphs are the same passage (overlap links).
+        task_runner: where extraction's per-page work runs: "local" (worker processes), "dask" (a Dask
+            LocalCluster, one worker per core) or a Dask scheduler's address; None: the environment's or local.
     """
     store = open_store(store_url)
     run_id = store.start_run("pipeline", {"raw_dir": raw_dir, "batch_size": batch_size})
@@ -50,7 +53,7 @@ def pipeline(
     ingested = ingest(raw_dir, store_url, batch_size, max_file_bytes)
     return process_and_report(
         run_id, store_url, batch_size, {"ingest": asdict(ingested)}, {"ingest": time.perf_counter() - started},
-        near_duplicate_jaccard, containment, paragraph_similarity)
+        near_duplicate_jaccard, containment, paragraph_similarity, task_runner=task_runner)
 
 
 def process_and_report(
@@ -62,13 +65,14 @@ def process_and_report(
     near_duplicate_jaccard: float = DEDUP_DEFAULTS.near_duplicate_jaccard,
     containment: float = DEDUP_DEFAULTS.containment,
     paragraph_similarity: float = DEDUP_DEFAULTS.paragraph_similarity,
+    task_runner: str | None = None,
 ) -> dict[str, Any]:
     """Extract and de-duplicate what arrived, then record and publish the run's summary."""
     logger = get_run_logger()
     store = open_store(store_url)
 
     started = time.perf_counter()
-    extracted = extract(store_url, batch_size)
+    extracted = extract(store_url, batch_size, task_runner or settings_for().task_runner)
     timings["extract"] = time.perf_counter() - started
 
     started = time.perf_counter()

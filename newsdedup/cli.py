@@ -66,6 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--batch-size", type=_positive_int)
     run.add_argument("--max-file-bytes", type=_positive_int)
     run.add_argument("--json", action="store_true", help="print the summary as JSON")
+    run.add_argument("--dask", nargs="?", const="dask", metavar="ADDRESS", dest="task_runner",
+                     help="read and classify pages on a Dask cluster: a local one with one worker per core, or "
+                          "the scheduler at ADDRESS (tcp://host:8786); default: $NEWSDEDUP_TASK_RUNNER or local")
 
     fetch = commands.add_parser("fetch", parents=[takes_store],
                                 help="fetch pages, feeds and sitemaps over HTTP, then extract and "
@@ -206,9 +209,12 @@ def _check_sizes(settings: Settings) -> None:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
-    settings = settings.replace(raw_dir=args.raw_dir, batch_size=args.batch_size, max_file_bytes=args.max_file_bytes)
+    settings = settings.replace(raw_dir=args.raw_dir, batch_size=args.batch_size, max_file_bytes=args.max_file_bytes,
+                                task_runner=args.task_runner)
     # Parameters, the folder and the store are checked before Prefect starts (seconds, and its tracebacks).
     _check_sizes(settings)
+    if settings.task_runner not in ("local", "dask") and "://" not in settings.task_runner:
+        raise ValueError(f"--dask takes a scheduler address like tcp://host:8786, not {settings.task_runner!r}")
     list_files(settings.raw_dir)
     Store.open(settings.store_url).close()
     from flows.pipeline import pipeline  # the CLI is the one entry point that starts Prefect
@@ -219,7 +225,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
     summary: dict[str, Any] = pipeline(
         raw_dir=str(settings.raw_dir), store_url=settings.store_url, batch_size=settings.batch_size,
-        max_file_bytes=settings.max_file_bytes)
+        max_file_bytes=settings.max_file_bytes, task_runner=settings.task_runner)
     print(json.dumps(summary, indent=2, default=str) if args.json else format_summary(summary))
     return 0
 

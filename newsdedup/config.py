@@ -110,6 +110,9 @@ class Settings:
     # Processes classifying pages during extraction: 0 means one per CPU core, 1 keeps it in-process
     # (as under a Dask task runner, where the cluster's workers are the parallelism).
     extract_workers: int = 0
+    # Where extraction's per-page work runs: "local" (the processes above), "dask" (a Dask LocalCluster,
+    # one worker per core) or a Dask scheduler's address, tcp://host:8786 (flows/cluster.py).
+    task_runner: str = "local"
     extraction: ExtractionSettings = field(default_factory=ExtractionSettings)
     dedup: DedupSettings = field(default_factory=DedupSettings)
     fetch: FetchSettings = field(default_factory=FetchSettings)
@@ -162,7 +165,7 @@ def _field_types(klass: type) -> dict[str, Any]:
     return {f.name: casts[str(f.type)] for f in dataclasses.fields(klass) if str(f.type) in casts}
 
 
-_TOP_FIELDS = {"store_url", "raw_dir", "batch_size", "max_file_bytes", "extract_workers"}
+_TOP_FIELDS = {"store_url", "raw_dir", "batch_size", "max_file_bytes", "extract_workers", "task_runner"}
 _DEDUP_FIELDS = {f.name for f in dataclasses.fields(DedupSettings)}
 _EXTRACTION_FIELDS = {f.name for f in dataclasses.fields(ExtractionSettings)}
 _FETCH_FIELDS = {f.name for f in dataclasses.fields(FetchSettings)}

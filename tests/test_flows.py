@@ -99,3 +99,57 @@ def test_fetch_flow_runs_the_http_door(tmp_path: Path) -> None:
         assert again["extract"]["articles"] == 0
         refused = fetch(feeds=[f"{base}/feed.xml"], sources_file=None, store_url=f"sqlite:///{tmp_path / 'r.db'}")
         assert refused["fetch"]["quarantined"] == 1 and refused["store"]["quarantine_reasons"] == {"blocked_address": 1}
+
+
+def _syndicated_raw(root: Path, copies: int) -> Path:
+    """The seeds reprinted in five outlets with a word changed per copy: pages enough for two workers,
+    groups of near copies, and furniture learned per outlet."""
+    from conftest import SEEDS, seed_names
+
+    for n in range(copies):
+        outlet = root / f"outlet{n % 5}"
+        outlet.mkdir(parents=True, exist_ok=True)
+        for seed in seed_names():
+            text = (SEEDS / seed).read_text(encoding="utf-8")
+            (outlet / f"{n}_{seed}").write_text(text.replace(" the ", f" the{n} ", 1), encoding="utf-8")
+    return root
+
+
+def _records(url: str) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    from sqlalchemy import select
+
+    from newsdedup.store import Store
+    from newsdedup.store.schema import articles, groups
+
+    store = Store.open(url, create=False)
+    with store.engine.connect() as conn:
+        records = conn.execute(select(articles.c.id, articles.c.seq, articles.c.outlet, articles.c.title,
+                                      articles.c.paragraphs, articles.c.boilerplate_removed, articles.c.group_id,
+                                      articles.c.duplicate_kind, articles.c.matched_id)).tuples().all()
+        grouped = conn.execute(select(groups)).tuples().all()
+    store.close()
+    return sorted(records), sorted(grouped)
+
+
+def test_a_dask_run_writes_the_default_runs_records_and_groups(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import TaskRunFilter, TaskRunFilterName
+
+    from newsdedup.parallel import MIN_ITEMS_PER_WORKER
+
+    raw = _syndicated_raw(tmp_path / "raw", 45)
+    assert sum(1 for p in raw.rglob("*") if p.is_file()) >= 2 * MIN_ITEMS_PER_WORKER  # the default run uses workers
+    monkeypatch.setenv("NEWSDEDUP_EXTRACT_WORKERS", "2")  # two local processes; a LocalCluster of two workers
+    local = pipeline(raw_dir=str(raw), store_url=f"sqlite:///{tmp_path / 'local.db'}", batch_size=150)
+    on_dask = pipeline(raw_dir=str(raw), store_url=f"sqlite:///{tmp_path / 'dask.db'}", batch_size=150,
+                       task_runner="dask")
+    assert local["extract"] == on_dask["extract"] and local["extract"]["articles"] >= 200
+    assert on_dask["dedup"]["near"] + on_dask["dedup"]["exact"] > 0
+    assert _records(f"sqlite:///{tmp_path / 'local.db'}") == _records(f"sqlite:///{tmp_path / 'dask.db'}")
+
+    async def task_names() -> list[str]:
+        async with get_client() as client:
+            runs = await client.read_task_runs(task_run_filter=TaskRunFilter(
+                name=TaskRunFilterName(like_="read-pages")), limit=200)
+            return [r.name for r in runs]
+    assert len(asyncio.run(task_names())) >= 4  # the pages were read by tasks on the cluster, chunk by chunk
