@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
+import numpy as np
 from synthetic import _ocr, _paragraph, _vocabulary
 
 from newsdedup.evaluation import dedup_pages
@@ -75,3 +76,16 @@ def test_what_pages_of_one_outlet_share_is_furniture_never_a_link() -> None:
     assert frozenset(("post-1", "post-2")) not in links
     # The same passages in another outlet's report are shared text: a link.
     assert frozenset(("elsewhere", "post-1")) in links
+
+
+def test_window_sets_of_a_batch_equal_each_texts_own() -> None:
+    from newsdedup.dedup import minhash
+
+    rng = random.Random(2)
+    texts = ["", "ab", "Im portant, it's leastI and.", "日本語のテキストです。", "a_b c\x00d", "Ça va très bien."]
+    texts += ["".join(rng.choice("abc ,.É日\n") for _ in range(rng.randint(0, 60))) for _ in range(200)]
+    values, offsets = minhash.char_shingle_sets(texts, 7)
+    for n, text in enumerate(texts):
+        assert np.array_equal(values[offsets[n] : offsets[n + 1]], minhash.char_shingles(text, 7)), text
+    # Split and run-together words read as the original.
+    assert np.array_equal(minhash.char_shingles("It is im portant.", 7), minhash.char_shingles("It is important!", 7))

@@ -73,11 +73,15 @@ class _Doc:
     group_id: str | None = None
     canonical_url: str | None = None
     outlet: str = ""  # "" when unknown
+    # Sorted distinct character windows of the whole text (minhash.char_shingles): set for a batch at
+    # once when it is signed, else computed for the few stored articles that meet a candidate.
+    known_windows: np.ndarray | None = None
 
-    @cached_property
+    @property
     def windows(self) -> np.ndarray:
-        """Character windows of the whole text (computed for the few articles that meet a candidate)."""
-        return minhash.char_shingles(self.body, self.window)
+        if self.known_windows is None:
+            self.known_windows = minhash.char_shingles(self.body, self.window)
+        return self.known_windows
 
     @cached_property
     def opening(self) -> np.ndarray:
@@ -193,17 +197,22 @@ class Deduplicator:
                 article.group_id, article.canonical_url, article.outlet))
         if not sign:
             return docs, None
+        k = s.char_shingle_size
+        doc_windows, doc_offsets = minhash.char_shingle_sets([d.body for d in docs], k)
+        for a, d in enumerate(docs):
+            d.known_windows = doc_windows[doc_offsets[a] : doc_offsets[a + 1]]
         # Signed on character windows (noise-tolerant, like the verification), every article's and
         # every long paragraph's; a fixed quarter of the windows by hash value keeps signing as cheap as
         # word n-grams were, and a MinHash of that sample still estimates the Jaccard of the whole sets.
         paragraphs = [p for a in stored for p in a.paragraphs]
-        sets = [d.windows for d in docs] + [minhash.char_shingles(paragraphs[m], s.char_shingle_size)
-                                            for m in long_list]
-        sampled = [w[(w & np.uint64(3)) == 0] if len(w) >= 16 else w for w in sets]
-        window_offsets = np.zeros(len(sampled) + 1, dtype=np.int64)
-        np.cumsum([len(w) for w in sampled], out=window_offsets[1:])
-        sigs = minhash.signatures(np.concatenate(sampled) if sampled else np.empty(0, dtype=np.uint64),
-                                  window_offsets, s.num_perm, s.seed)
+        paragraph_windows, paragraph_offsets = minhash.char_shingle_sets([paragraphs[m] for m in long_list], k)
+        values = np.concatenate([doc_windows, paragraph_windows])
+        counts = np.diff(np.concatenate([doc_offsets, paragraph_offsets[1:] + doc_offsets[-1]]))
+        owner = np.repeat(np.arange(len(counts)), counts)
+        sampled = (np.repeat(counts, counts) < 16) | ((values & np.uint64(3)) == 0)
+        window_offsets = np.zeros(len(counts) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(owner[sampled], minlength=len(counts)), out=window_offsets[1:])
+        sigs = minhash.signatures(values[sampled], window_offsets, s.num_perm, s.seed)
         doc_keys = minhash.band_keys(sigs[:n], *self.doc_bands, salt=DOC)
         all_paragraph_keys = minhash.band_keys(sigs[n:], *self.paragraph_bands, salt=PARAGRAPH)
         paragraph_keys = [all_paragraph_keys[long_bounds[a] : long_bounds[a + 1]] for a in range(n)]
