@@ -31,6 +31,7 @@ def pipeline(
     near_duplicate_jaccard: Share = DEDUP_DEFAULTS.near_duplicate_jaccard,
     containment: Share = DEDUP_DEFAULTS.containment,
     paragraph_similarity: Share = DEDUP_DEFAULTS.paragraph_similarity,
+    match_window_days: Annotated[int, Field(ge=0)] | None = None,
     task_runner: str | None = None,
 ) -> dict[str, Any]:
     """Ingest the files of raw/, extract clean articles and de-duplicate them into the store.
@@ -44,6 +45,8 @@ def pipeline(
         containment: share of the shorter article found in the longer that makes it an abridged or noisy
             copy (when both open alike).
         paragraph_similarity: Jaccard from which two paragraphs are the same passage (overlap links).
+        match_window_days: copies and lifts are matched only between stories that ran within this many
+            days of each other; 0 is no window, None the environment's or the default (0).
         task_runner: where extraction's per-page work runs: "local" (worker processes), "dask" (a Dask
             LocalCluster, one worker per core) or a Dask scheduler's address; None: the environment's or local.
     """
@@ -53,7 +56,7 @@ def pipeline(
     ingested = ingest(raw_dir, store_url, batch_size, max_file_bytes)
     return process_and_report(
         run_id, store_url, batch_size, {"ingest": asdict(ingested)}, {"ingest": time.perf_counter() - started},
-        near_duplicate_jaccard, containment, paragraph_similarity, task_runner=task_runner)
+        near_duplicate_jaccard, containment, paragraph_similarity, match_window_days, task_runner)
 
 
 def process_and_report(
@@ -65,6 +68,7 @@ def process_and_report(
     near_duplicate_jaccard: float = DEDUP_DEFAULTS.near_duplicate_jaccard,
     containment: float = DEDUP_DEFAULTS.containment,
     paragraph_similarity: float = DEDUP_DEFAULTS.paragraph_similarity,
+    match_window_days: int | None = None,
     task_runner: str | None = None,
 ) -> dict[str, Any]:
     """Extract and de-duplicate what arrived, then record and publish the run's summary."""
@@ -77,7 +81,8 @@ def process_and_report(
 
     started = time.perf_counter()
     pending = pending_dedup(store)  # this run's records, for its stories and per-outlet counts
-    deduped = dedup(store_url, batch_size, near_duplicate_jaccard, containment, paragraph_similarity)
+    deduped = dedup(store_url, batch_size, near_duplicate_jaccard, containment, paragraph_similarity,
+                    match_window_days)
     timings["dedup"] = time.perf_counter() - started
 
     summary: dict[str, Any] = {

@@ -69,6 +69,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--dask", nargs="?", const="dask", metavar="ADDRESS", dest="task_runner",
                      help="read and classify pages on a Dask cluster: a local one with one worker per core, or "
                           "the scheduler at ADDRESS (tcp://host:8786); default: $NEWSDEDUP_TASK_RUNNER or local")
+    run.add_argument("--match-window-days", type=int, metavar="DAYS",
+                     help="match copies and lifts only within this many days of each other "
+                          "(default 0: no window; 30 suits a live news feed)")
 
     fetch = commands.add_parser("fetch", parents=[takes_store],
                                 help="fetch pages, feeds and sitemaps over HTTP, then extract and "
@@ -206,11 +209,13 @@ def _check_sizes(settings: Settings) -> None:
         raise ValueError(f"batch size must be between 1 and {_MAX_BATCH_SIZE:,}, not {settings.batch_size}")
     if settings.max_file_bytes < 1:
         raise ValueError(f"max_file_bytes must be at least 1, not {settings.max_file_bytes}")
+    if settings.dedup.match_window_days < 0:
+        raise ValueError(f"match window must be 0 (none) or a number of days, not {settings.dedup.match_window_days}")
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     settings = settings.replace(raw_dir=args.raw_dir, batch_size=args.batch_size, max_file_bytes=args.max_file_bytes,
-                                task_runner=args.task_runner)
+                                match_window_days=args.match_window_days, task_runner=args.task_runner)
     # Parameters, the folder and the store are checked before Prefect starts (seconds, and its tracebacks).
     _check_sizes(settings)
     if settings.task_runner not in ("local", "dask") and "://" not in settings.task_runner:
@@ -225,7 +230,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
     summary: dict[str, Any] = pipeline(
         raw_dir=str(settings.raw_dir), store_url=settings.store_url, batch_size=settings.batch_size,
-        max_file_bytes=settings.max_file_bytes, task_runner=settings.task_runner)
+        max_file_bytes=settings.max_file_bytes, match_window_days=settings.dedup.match_window_days,
+        task_runner=settings.task_runner)
     print(json.dumps(summary, indent=2, default=str) if args.json else format_summary(summary))
     return 0
 

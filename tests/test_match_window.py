@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime
 
+import pytest
 from synthetic import _ocr, _paragraph, _vocabulary
 
 from newsdedup.config import DedupSettings
@@ -81,3 +82,24 @@ def test_articles_older_than_the_window_leave_the_index_and_keep_their_groups(st
         assert Deduplicator(store, DedupSettings()).expire_index() == 0
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("days", ["-1", "x"])
+def test_a_bad_window_is_one_line_before_anything_runs(days: str, tmp_path: object, capsys: pytest.CaptureFixture[str],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from newsdedup.cli import main
+
+    monkeypatch.setenv("NEWSDEDUP_STORE_URL", f"sqlite:///{tmp_path}/store.db")
+    with pytest.raises(SystemExit) if days == "x" else _no_raise():
+        status = main(["run", "--raw", str(tmp_path), "--match-window-days", days])
+        assert status != 0
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.strip()
+
+
+class _no_raise:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
