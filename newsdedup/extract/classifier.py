@@ -120,13 +120,18 @@ def _window_mean(values: np.ndarray, radius: int) -> np.ndarray:
     return (padded[hi] - padded[lo]) / (hi - lo)
 
 
-def features(lines: Sequence[Line], labels: Sequence[str], units: Sequence[int], hints: PageHints) -> np.ndarray:
-    """One row of generic features per line (the order is the model's: never reorder, only append)."""
+def features(lines: Sequence[Line], labels: Sequence[str], units: Sequence[int], hints: PageHints,
+             at: np.ndarray | None = None) -> np.ndarray:
+    """One row of generic features per line, or per line of `at` (indices): the page-wide context is
+    read from every line, each line's own shape only where asked (the order of the columns is the
+    model's: never reorder, only append)."""
     n = len(lines)
+    at = np.arange(n) if at is None else at
     rows: list[list[float]] = []
     title = hints.title.lower() if hints.title else None
     recurring = hints.recurring
-    for ln, unit in zip(lines, units, strict=True):
+    for k in at:
+        ln, unit = lines[k], units[k]
         text = ln.text
         length = len(text) or 1
         rows.append([
@@ -144,7 +149,7 @@ def features(lines: Sequence[Line], labels: Sequence[str], units: Sequence[int],
             float(ln.marks & 1), float(ln.marks >> 1 & 1), float(ln.marks >> 2 & 1),
             float(bool(rules.SITE_SUFFIX.search(text))),
         ])
-    x = np.array(rows, dtype=np.float64).reshape(n, -1)
+    x = np.array(rows, dtype=np.float64).reshape(len(at), -1)
     label_hot = np.array([[float(label == name) for name in LABELS] for label in labels]).reshape(n, len(LABELS))
     body = label_hot[:, 0]
     position = np.arange(n) / max(n - 1, 1)
@@ -153,12 +158,12 @@ def features(lines: Sequence[Line], labels: Sequence[str], units: Sequence[int],
     idx = np.arange(n)
     unit_arr = np.asarray(units, dtype=np.float64)
     mass = np.cumsum(unit_arr) / max(unit_arr.sum(), 1.0)
-    log_units = x[:, 0]
+    log_units = np.log1p(unit_arr)
     prev_units = np.concatenate([[0.0], log_units[:-1]])
     next_units = np.concatenate([log_units[1:], [0.0]])
     prev_body = np.concatenate([[0.0], body[:-1]])
     next_body = np.concatenate([body[1:], [0.0]])
-    link = x[:, 11]
+    link = np.array([ln.link_share for ln in lines], dtype=np.float64)
     page = np.column_stack([
         position, (idx - first) / max(n, 1), (idx - last) / max(n, 1), ((idx >= first) & (idx <= last)).astype(float),
         mass, prev_units, next_units, prev_body, next_body,
@@ -180,10 +185,10 @@ def features(lines: Sequence[Line], labels: Sequence[str], units: Sequence[int],
     for ln, label in zip(lines, labels, strict=True):
         if label == "body":
             vocabulary.update(rules.content_words(ln.text))
-    shape = np.array([[_cohesion(ln.text, vocabulary), float(bool(rules.NUMBERED_ITEM.match(ln.text))),
-                       float(bool(rules.PRICE.search(ln.text) or rules.QUANTITY.match(ln.text)))]
-                      for ln in lines]).reshape(n, 3)
-    return np.hstack([x, label_hot, page, siblings, shape])
+    shape = np.array([[_cohesion(lines[k].text, vocabulary), float(bool(rules.NUMBERED_ITEM.match(lines[k].text))),
+                       float(bool(rules.PRICE.search(lines[k].text) or rules.QUANTITY.match(lines[k].text)))]
+                      for k in at]).reshape(len(at), 3)
+    return np.hstack([x, label_hot[at], page[at], siblings[at], shape])
 
 
 def _cohesion(text: str, vocabulary: set[str]) -> float:
@@ -207,6 +212,11 @@ def body_lines(lines: Sequence[Line], labels: Sequence[str], units: Sequence[int
     chosen = models().html if markup else models().text
     if chosen is None or not lines:
         return None
-    p = chosen.predict(features(lines, labels, units, hints))
     drop_below, add_above = chosen.band
-    return [bool(v >= drop_below if label == "body" else v >= add_above) for v, label in zip(p, labels, strict=True)]
+    # A model that never adds a line (add_above > 1) is asked only about the lines the rules kept.
+    at = np.flatnonzero([label == "body" for label in labels]) if add_above > 1 else np.arange(len(lines))
+    keep = [label == "body" for label in labels]
+    if len(at):
+        for k, v in zip(at, chosen.predict(features(lines, labels, units, hints, at)), strict=True):
+            keep[k] = bool(v >= drop_below if labels[k] == "body" else v >= add_above)
+    return keep
