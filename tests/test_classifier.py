@@ -1,0 +1,61 @@
+"""The learned line classifier: its numpy tree walker, the shipped model, and where it may overrule the rules."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from newsdedup.config import ExtractionSettings
+from newsdedup.extract import classifier, rules
+from newsdedup.extract.lines import Line, PageHints, classify
+
+# Two trees over two features. Tree 0: x0 <= 0.5 ? (x1 <= 2 ? -1 : 0.5) : 2. Tree 1: a constant 0.25.
+# Node j's children: a non-negative number is an inner node, -1-j is leaf j.
+TREES = classifier.Trees.from_json({
+    "feature": [[0, 1], [0, 0]], "threshold": [[0.5, 2.0], [0.0, 0.0]],
+    "left": [[1, -1], [-1, -1]], "right": [[-3, -2], [-1, -1]],
+    "leaf": [[-1.0, 0.5, 2.0], [0.25, 0.0, 0.0]], "depth": 2, "band": [0.5, 0.5],
+})
+
+
+def _sigmoid(margin: float) -> float:
+    return 1 / (1 + math.exp(-margin))
+
+
+def test_the_tree_walker_follows_each_split_to_its_leaf() -> None:
+    x = np.array([[0.0, 1.0], [0.0, 3.0], [1.0, 0.0], [0.5, 2.0]])
+    expected = [_sigmoid(-1.0 + 0.25), _sigmoid(0.5 + 0.25), _sigmoid(2.0 + 0.25), _sigmoid(-1.0 + 0.25)]
+    assert np.allclose(TREES.predict(x), expected)
+
+
+def _page() -> tuple[list[Line], PageHints]:
+    prose = ("The harbour authority closed the port on Tuesday after a storm damaged two piers and sank a "
+             "fishing boat, officials said.")
+    lines = [Line("Home"), Line("News"), Line(prose, blank_after=True), Line(prose.replace("Tuesday", "Friday"),
+                                                                          blank_after=True), Line("Contact us")]
+    return lines, PageHints()
+
+
+def test_the_shipped_model_reads_every_feature_column() -> None:
+    lines, hints = _page()
+    labels = classify(lines, ExtractionSettings(), hints, learned=False).labels
+    x = classifier.features(lines, labels, [rules.units(ln.text) for ln in lines], hints)
+    models = classifier.models()
+    assert models.html is not None and models.text is not None
+    for trees in (models.html, models.text):
+        assert int(trees.feature.max()) < x.shape[1]
+        p = trees.predict(x)
+        assert p.shape == (len(lines),) and ((p >= 0) & (p <= 1)).all()
+
+
+def test_a_model_that_only_removes_never_adds_a_line() -> None:
+    lines, hints = _page()
+    always_body = classifier.Trees.from_json({  # one leaf, a large margin: "body" for every line
+        "feature": [[0]], "threshold": [[0.0]], "left": [[-1]], "right": [[-1]], "leaf": [[9.0]], "depth": 1,
+        "band": [0.3, 1.01],
+    })
+    with classifier.using(classifier.Models(None, always_body)):
+        result = classify(lines, ExtractionSettings(), hints)
+    assert "Home" not in result.paragraphs and "Contact us" not in result.paragraphs
+    assert len(result.paragraphs) == 2
