@@ -130,7 +130,7 @@ def features(lines: Sequence[Line], labels: Sequence[str], units: Sequence[int],
     rows: list[list[float]] = []
     title = hints.title.lower() if hints.title else None
     recurring = hints.recurring
-    for k in at:
+    for k in at.tolist():
         ln, unit = lines[k], units[k]
         text = ln.text
         length = len(text) or 1
@@ -187,7 +187,7 @@ def features(lines: Sequence[Line], labels: Sequence[str], units: Sequence[int],
             vocabulary.update(rules.content_words(ln.text))
     shape = np.array([[_cohesion(lines[k].text, vocabulary), float(bool(rules.NUMBERED_ITEM.match(lines[k].text))),
                        float(bool(rules.PRICE.search(lines[k].text) or rules.QUANTITY.match(lines[k].text)))]
-                      for k in at]).reshape(len(at), 3)
+                      for k in at.tolist()]).reshape(len(at), 3)
     return np.hstack([x, label_hot[at], page[at], siblings[at], shape])
 
 
@@ -217,6 +217,6 @@ def body_lines(lines: Sequence[Line], labels: Sequence[str], units: Sequence[int
     at = np.flatnonzero([label == "body" for label in labels]) if add_above > 1 else np.arange(len(lines))
     keep = [label == "body" for label in labels]
     if len(at):
-        for k, v in zip(at, chosen.predict(features(lines, labels, units, hints, at)), strict=True):
+        for k, v in zip(at.tolist(), chosen.predict(features(lines, labels, units, hints, at)), strict=True):
             keep[k] = bool(v >= drop_below if labels[k] == "body" else v >= add_above)
     return keep
