@@ -121,9 +121,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--store", help="a PostgreSQL URL to measure there (its tables are dropped first)")
-    parser.add_argument("--window-days", type=int, default=DedupSettings().match_window_days)
+    parser.add_argument("--window-days", type=int, default=30, help="match_window_days (0: no window)")
     parser.add_argument("--per-day", type=int, default=1000, help="articles published a day")
-    parser.add_argument("--margin-days", type=int, default=7, help="days entries stay past the window")
+    parser.add_argument("--margin-days", type=int, default=DedupSettings().index_margin_days,
+                        help="days entries stay past the window")
     args = parser.parse_args()
     settings = DedupSettings(match_window_days=args.window_days)
     for size in args.sizes:
