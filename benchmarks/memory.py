@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from newsdedup.config import Settings
+from newsdedup.parallel import process_stats
 from newsdedup.pipeline import extract_batch, ingest_files, plan_extraction
 from newsdedup.sources.files import list_files
 from newsdedup.store import Store
@@ -49,16 +50,8 @@ class TreeMemory:
     def _sample(self) -> None:
         me, page = os.getpid(), os.sysconf("SC_PAGE_SIZE")
         while True:
-            total = 0
-            for entry in os.listdir("/proc"):
-                if entry.isdigit():
-                    try:
-                        with open(f"/proc/{entry}/stat", "rb") as f:
-                            fields = f.read().rsplit(b")", 1)[1].split()
-                    except OSError:
-                        continue
-                    if int(entry) == me or int(fields[1]) == me:
-                        total += int(fields[21]) * page
+            total = sum(int(fields[21]) * page for pid, fields in process_stats().items()
+                        if pid == me or int(fields[1]) == me)
             self.peak = max(self.peak, total)
             time.sleep(0.1)
 

@@ -241,16 +241,11 @@ class TreeUsage:
     def _sample(self) -> None:
         me = os.getpid()
         while True:
-            table: dict[int, tuple[int, int, float]] = {}
-            for entry in os.listdir("/proc"):
-                if entry.isdigit():
-                    try:
-                        with open(f"/proc/{entry}/stat", "rb") as f:
-                            fields = f.read().rsplit(b")", 1)[1].split()
-                    except OSError:
-                        continue
-                    table[int(entry)] = (int(fields[1]), int(fields[21]) * self._page,
-                                         (int(fields[11]) + int(fields[12])) / self._tick)
+            from newsdedup.parallel import process_stats
+
+            table = {pid: (int(fields[1]), int(fields[21]) * self._page,
+                           (int(fields[11]) + int(fields[12])) / self._tick)
+                     for pid, fields in process_stats().items()}
             ours = server = 0
             for pid, (_, rss, cpu) in table.items():
                 chain: list[int] = []

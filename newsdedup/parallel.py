@@ -127,18 +127,23 @@ def watch_for_orphans() -> None:
     _watchdog = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.DEVNULL)
 
 
-def _process_table() -> dict[int, tuple[int, str]]:
-    """pid -> (parent pid, start time) of every process, from /proc."""
-    table: dict[int, tuple[int, str]] = {}
+def process_stats() -> dict[int, list[bytes]]:
+    """pid -> the fields of /proc/PID/stat after the command name (state, parent pid, ...; field n of
+    proc(5) is index n - 3) of every process still there when read."""
+    table: dict[int, list[bytes]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
                 with open(f"/proc/{entry}/stat", "rb") as f:
-                    fields = f.read().rsplit(b")", 1)[1].split()
+                    table[int(entry)] = f.read().rsplit(b")", 1)[1].split()
             except OSError:
                 continue  # gone meanwhile
-            table[int(entry)] = (int(fields[1]), fields[19].decode())
     return table
+
+
+def _process_table() -> dict[int, tuple[int, str]]:
+    """pid -> (parent pid, start time) of every process, from /proc."""
+    return {pid: (int(fields[1]), fields[19].decode()) for pid, fields in process_stats().items()}
 
 
 def _descendants(root: int, table: dict[int, tuple[int, str]]) -> dict[int, str]:
