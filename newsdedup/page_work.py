@@ -115,6 +115,7 @@ class PageWorkers(Protocol):
     """Slots that run a chunk's two passes; work sent to one slot runs in one process."""
 
     slots: int
+    chunk_bytes: int  # raw bytes a chunk holds at most: the unit of work sent to a slot
 
     def read(self, slot: int, token: int, chunk: Sequence[str]) -> Pending[Digests]: ...
 
@@ -152,6 +153,7 @@ class LocalWorkers:
         self.load = load
         self.executors = pinned_executors(workers) if workers > 1 else []
         self.slots = max(1, len(self.executors))
+        self.chunk_bytes = CHUNK_BYTES
         self.broken: set[int] = set()
 
     def _lost(self, slot: int) -> Callable[[], None]:

@@ -12,7 +12,7 @@ from pathlib import Path
 from newsdedup.config import Settings
 from newsdedup.dedup import BatchOutcome, Deduplicator
 from newsdedup.extract import EXTRACTOR_VERSION, recurring_lines
-from newsdedup.page_work import CHUNK_BYTES, LocalWorkers, PageWorkers, extract_pages
+from newsdedup.page_work import LocalWorkers, PageWorkers, extract_pages
 from newsdedup.parallel import MIN_ITEMS_PER_WORKER, worker_count
 from newsdedup.sources.files import READ_BUDGET_BYTES, file_size, read_files
 from newsdedup.store import Store
@@ -128,7 +128,7 @@ def _extract_claimed(store: Store, hashes: list[str], settings: Settings,
         local = worker_count(settings.extract_workers) if len(hashes) >= 2 * MIN_ITEMS_PER_WORKER else 1
         workers = LocalWorkers(store.load_raw, local)
     # Chunks of a few megabytes, and at least four a worker: a small batch is spread over them all too.
-    chunk_bytes = min(CHUNK_BYTES, max(1, sum(sizes.get(h, 0) for h in hashes) // (4 * workers.slots)))
+    chunk_bytes = min(workers.chunk_bytes, max(1, sum(sizes.get(h, 0) for h in hashes) // (4 * workers.slots)))
     done = extract_pages(list(runs_within(hashes, lambda h: sizes.get(h, 0), chunk_bytes)), workers,
                          lambda counts: recurring_lines(counts, store.line_history(counts)), settings.extraction)
     produced, failed = done.articles, done.failed
