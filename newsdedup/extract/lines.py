@@ -260,9 +260,11 @@ def classify(lines: list[Line], settings: ExtractionSettings, hints: PageHints |
 
     model_says = classifier.body_lines(lines, labels, counts, hints) if learned else None
     if model_says is not None:
-        # (The headline, byline and date lines stay what the rules found: the article's metadata.)
-        by_model = [label if label in ("title", "meta") else "body" if keep else "drop"
-                    for keep, label in zip(model_says, labels, strict=True)]
+        # (The headline, byline and date lines stay what the rules found: the article's metadata. What
+        # recurs on the outlet's pages is its furniture: the model never brings it back.)
+        furniture = [bool(hints.recurring) and fingerprint(ln.text) in hints.recurring for ln in lines]
+        by_model = [label if label in ("title", "meta") else "body" if keep and not recurs else "drop"
+                    for keep, label, recurs in zip(model_says, labels, furniture, strict=True)]
         # Where the model keeps less than an article and the rules more, the rules stand.
         if _units(by_model, counts) >= min(settings.min_article_units, _units(labels, counts)):
             labels = by_model
