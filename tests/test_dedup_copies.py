@@ -7,6 +7,7 @@ import random
 from typing import Any
 
 import numpy as np
+import pytest
 from synthetic import _ocr, _paragraph, _vocabulary
 
 from newsdedup.evaluation import dedup_pages
@@ -89,3 +90,15 @@ def test_window_sets_of_a_batch_equal_each_texts_own() -> None:
         assert np.array_equal(values[offsets[n] : offsets[n + 1]], minhash.char_shingles(text, 7)), text
     # Split and run-together words read as the original.
     assert np.array_equal(minhash.char_shingles("It is im portant.", 7), minhash.char_shingles("It is important!", 7))
+
+
+def test_a_huge_text_is_compared_on_its_first_letters_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    from newsdedup.dedup import minhash
+
+    monkeypatch.setattr(minhash, "MAX_LETTERS", 40)
+    text = "The first forty letters decide; what follows them is never read at all."
+    head = minhash.letters(text)
+    assert len(head) == 40
+    values, offsets = minhash.char_shingle_sets([text, "short"], 7)
+    assert np.array_equal(values[offsets[0] : offsets[1]], minhash.char_shingles(text, 7))
+    assert np.array_equal(minhash.char_shingles(text, 7), minhash.char_shingles(head, 7))

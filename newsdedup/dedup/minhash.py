@@ -163,11 +163,16 @@ _NOT_LETTER_OR_DIGIT = re.compile(r"[\W_]+", re.UNICODE)
 _CHAR_MULTIPLIER = np.uint64(0x100000001B3)  # FNV-1a's prime: odd, spreads each code point's bits
 
 
+# Letters of a text that copies are compared on: about 200,000 words, more than any article. Beyond it
+# a huge page (a 20 MB text file) would cost gigabytes of window arrays and say nothing more.
+MAX_LETTERS = 1_000_000
+
+
 def letters(text: str) -> str:
     """The text's letters and digits only, case-folded: spaces, punctuation and line breaks gone, so an
     OCR'd word split in two ("im portant") or two run together ("leastI and") reads as in the original,
     and scripts written without spaces (Chinese, Japanese, Thai) are handled like any other."""
-    return _NOT_LETTER_OR_DIGIT.sub("", unicodedata.normalize("NFKC", text).casefold())
+    return _NOT_LETTER_OR_DIGIT.sub("", unicodedata.normalize("NFKC", text).casefold())[:MAX_LETTERS]
 
 
 def char_windows(letters_only: str, k: int) -> np.ndarray:
@@ -193,7 +198,7 @@ def char_shingle_sets(texts: Sequence[str], k: int) -> tuple[np.ndarray, np.ndar
     `values[offsets[i]:offsets[i + 1]]`. One regular-expression pass and one array pass for the whole
     batch instead of a few Python calls per paragraph."""
     joined = unicodedata.normalize("NFKC", _BETWEEN_TEXTS.join(t.replace(_BETWEEN_TEXTS, "") for t in texts)).casefold()
-    parts = _NOT_LETTER_DIGIT_OR_SEPARATOR.sub("", joined).split(_BETWEEN_TEXTS)
+    parts = [part[:MAX_LETTERS] for part in _NOT_LETTER_DIGIT_OR_SEPARATOR.sub("", joined).split(_BETWEEN_TEXTS)]
     lengths = np.array([len(part) for part in parts], dtype=np.int64)
     starts = np.r_[0, np.cumsum(lengths)[:-1]].astype(np.int64)
     points = np.frombuffer("".join(parts).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
