@@ -65,7 +65,6 @@ class _Doc:
     paragraph_words: list[int]
     text_hash: str  # of the normalised text: the same for exact copies
     source: _Shingled
-    text: int  # the whole text's place in `source`
     paragraph_texts: dict[int, int]  # paragraph index -> place in `source`, for paragraphs long enough to prove copying
     body: str  # the paragraphs, for the character windows copies are verified on
     window: int  # characters per window
@@ -169,17 +168,16 @@ class Deduplicator:
 
     def prepare(self, stored: list[StoredArticle], sign: bool = True) -> tuple[list[_Doc], _Signed | None]:
         """Shingle a batch of articles for comparison, all in one pass of array operations: each
-        article's whole text and its paragraphs long enough to prove copying. With `sign`, also their
+        article.s paragraphs long enough to prove copying, and its character windows. With `sign`, also their
         MinHash signatures, band keys and the index rows to keep."""
         s = self.settings
         tokens = minhash.tokenise([p for a in stored for p in a.paragraphs])
         words = tokens.counts
         bounds = np.cumsum([0] + [len(a.paragraphs) for a in stored])  # article a: paragraphs bounds[a]:bounds[a+1]
-        doc_starts = tokens.offsets[bounds[:-1]]
-        doc_lengths = tokens.offsets[bounds[1:]] - doc_starts
         long = np.flatnonzero(words >= s.min_paragraph_words)
-        values, offsets = minhash.shingles(tokens.hashes, np.r_[doc_starts, tokens.offsets[long]],
-                                           np.r_[doc_lengths, words[long]], s.shingle_size)
+        # Word n-grams of the long paragraphs only: they verify shared passages (whole texts are
+        # compared on their character windows).
+        values, offsets = minhash.shingles(tokens.hashes, tokens.offsets[long], words[long], s.shingle_size)
         source = _Shingled(values, offsets)
         long_bounds = np.searchsorted(long, bounds).tolist()  # article a: long[long_bounds[a]:long_bounds[a+1]]
         words_list, long_list, n = words.tolist(), long.tolist(), len(stored)
@@ -191,8 +189,8 @@ class Deduplicator:
             text = token_bytes[8 * token_bounds[a] : 8 * token_bounds[a + 1]]
             docs.append(_Doc(
                 article.id, article.published, article.ingested_at, article.seq,
-                words_list[first : paragraph_bounds[a + 1]], hashlib.sha256(text).hexdigest(), source, a,
-                {long_list[m] - first: n + m for m in range(long_bounds[a], long_bounds[a + 1])},
+                words_list[first : paragraph_bounds[a + 1]], hashlib.sha256(text).hexdigest(), source,
+                {long_list[m] - first: m for m in range(long_bounds[a], long_bounds[a + 1])},
                 "\n".join(article.paragraphs), s.char_shingle_size, s.lede_offset,
                 article.group_id, article.canonical_url, article.outlet))
         if not sign:
