@@ -168,7 +168,7 @@ class Deduplicator:
 
     def prepare(self, stored: list[StoredArticle], sign: bool = True) -> tuple[list[_Doc], _Signed | None]:
         """Shingle a batch of articles for comparison, all in one pass of array operations: each
-        article.s paragraphs long enough to prove copying, and its character windows. With `sign`, also their
+        article's paragraphs long enough to prove copying and, with `sign`, its character windows, the
         MinHash signatures, band keys and the index rows to keep."""
         s = self.settings
         tokens = minhash.tokenise([p for a in stored for p in a.paragraphs])
