@@ -215,7 +215,7 @@ class Deduplicator:
         all_paragraph_keys = minhash.band_keys(sigs[n:], *self.paragraph_bands, salt=PARAGRAPH)
         paragraph_keys = [all_paragraph_keys[long_bounds[a] : long_bounds[a + 1]] for a in range(n)]
         member = np.array([member_key(d.id) for d in docs], dtype=np.int64)
-        documents = [(int(member[a]), d.id, sigs[a].tobytes(), len(d.windows)) for a, d in enumerate(docs)]
+        documents = [(int(member[a]), d.id) for a, d in enumerate(docs)]
         # Bucket rows of the whole batch at once, each (key, article) once, sorted by key: B-tree
         # inserts in key order touch each page once instead of at random.
         keys = np.concatenate([doc_keys.ravel(), all_paragraph_keys.ravel()])

@@ -71,10 +71,9 @@ class StoredArticle:
 @dataclass
 class IndexRows:
     """The dedup index entries of some articles, as the engine makes them: one per article (its member
-    key, id, document signature and shingle count; the store keeps only which article it is) and one
-    per (LSH bucket key, member key). See schema.index_documents for what is stored."""
+    key and id) and one per (LSH bucket key, member key). See schema.index_documents for what is stored."""
 
-    documents: list[tuple[int, str, bytes, int]]
+    documents: list[tuple[int, str]]
     buckets: list[tuple[int, int]]
 
 
@@ -672,8 +671,8 @@ class Store:
     def _save_index(self, conn: Connection, index: IndexRows) -> None:
         """Each article's distinct stored keys under its seq; on SQLite also one bucket row per key,
         written in key order (B-tree inserts in key order touch each page once)."""
-        seq_of = self._seqs_of_ids(conn, [article_id for _, article_id, *_ in index.documents])
-        by_member = {member: seq_of[article_id] for member, article_id, *_ in index.documents if article_id in seq_of}
+        seq_of = self._seqs_of_ids(conn, [article_id for _, article_id in index.documents])
+        by_member = {member: seq_of[article_id] for member, article_id in index.documents if article_id in seq_of}
         band_keys: dict[int, set[int]] = {seq: set() for seq in by_member.values()}
         for key, member in index.buckets:
             if member in by_member:
