@@ -201,11 +201,7 @@ def char_shingle_sets(texts: Sequence[str], k: int) -> tuple[np.ndarray, np.ndar
     parts = [part[:MAX_LETTERS] for part in _NOT_LETTER_DIGIT_OR_SEPARATOR.sub("", joined).split(_BETWEEN_TEXTS)]
     lengths = np.array([len(part) for part in parts], dtype=np.int64)
     starts = np.r_[0, np.cumsum(lengths)[:-1]].astype(np.int64)
-    points = np.frombuffer("".join(parts).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    with np.errstate(over="ignore"):
-        combined = np.zeros(max(0, len(points) - k + 1), dtype=np.uint64)
-        for pos in range(k):
-            combined = (combined ^ points[pos : pos + len(combined)]) * _CHAR_MULTIPLIER
+    windows = char_windows("".join(parts), k)  # across the joined texts; those crossing a border unused
     full = lengths >= k  # texts with whole windows; shorter ones have one window of all they hold
     counts = np.where(full, lengths - k + 1, np.minimum(lengths, 1))
     owner = np.repeat(np.arange(len(parts)), counts)
@@ -213,7 +209,7 @@ def char_shingle_sets(texts: Sequence[str], k: int) -> tuple[np.ndarray, np.ndar
     hashes = np.empty(len(owner), dtype=np.uint64)
     in_full = np.repeat(full, counts)
     if in_full.any():
-        hashes[in_full] = _fmix64(combined[position[in_full]])
+        hashes[in_full] = windows[position[in_full]]
     for text in np.flatnonzero(~full & (lengths > 0)).tolist():
         hashes[int(np.searchsorted(owner, text))] = char_windows(parts[text], k)[0]
     offsets = np.searchsorted(owner, np.arange(len(parts) + 1)).tolist()
