@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from newsdedup.config import DedupSettings
+from newsdedup.config import DedupSettings, Settings
 from newsdedup.dedup import Deduplicator
 from newsdedup.documents import Article
 from newsdedup.extract import EXTRACTOR_VERSION
@@ -126,7 +126,8 @@ def main() -> None:
     parser.add_argument("--margin-days", type=int, default=DedupSettings().index_margin_days,
                         help="days entries stay past the window")
     args = parser.parse_args()
-    settings = DedupSettings(match_window_days=args.window_days)
+    # NEWSDEDUP_* variables (e.g. NEWSDEDUP_PARAGRAPH_BANDS) set the banding, as for the other benchmarks.
+    settings = Settings.from_env().replace(match_window_days=args.window_days).dedup
     for size in args.sizes:
         measure(size, args.store, settings, args.per_day, args.margin_days)
 

@@ -27,7 +27,6 @@ from functools import cached_property, lru_cache
 from typing import Any
 
 import numpy as np
-from datasketch.lsh import _optimal_param
 
 from newsdedup.config import DedupSettings
 from newsdedup.dedup import minhash
@@ -131,12 +130,6 @@ class BatchOutcome:
 
 
 @lru_cache(maxsize=16)
-def _doc_banding(threshold: float, num_perm: int) -> tuple[int, int]:
-    """datasketch's optimal (bands, rows) for the threshold (a numerical integration: computed once)."""
-    bands, rows = _optimal_param(threshold, num_perm, 0.5, 0.5)
-    return int(bands), int(rows)
-
-
 def member_key(article_id: str) -> int:
     """The signed 64-bit key that names an article in the LSH buckets."""
     return int.from_bytes(hashlib.blake2b(article_id.encode(), digest_size=8).digest(), "big", signed=True)
@@ -157,7 +150,7 @@ class Deduplicator:
         self.store = store
         self.settings = settings or DedupSettings()
         s = self.settings
-        self.doc_bands = _doc_banding(s.doc_threshold, s.num_perm)
+        self.doc_bands: tuple[int, int] = (s.doc_bands, s.doc_rows)
         self.paragraph_bands: tuple[int, int] = (s.paragraph_bands, s.paragraph_rows)
         self.index_parameters = (f"format={INDEX_FORMAT} k={s.shingle_size} perm={s.num_perm} seed={s.seed} "
                                  f"doc={self.doc_bands[0]}x{self.doc_bands[1]} "
