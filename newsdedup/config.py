@@ -80,6 +80,13 @@ class DedupSettings:
     verbatim_paragraph: float = 0.8
     seed: int = 1
 
+    def __post_init__(self) -> None:
+        for name, bands, rows in (("doc", self.doc_bands, self.doc_rows),
+                                  ("paragraph", self.paragraph_bands, self.paragraph_rows)):
+            if bands < 1 or rows < 1 or bands * rows > self.num_perm:
+                raise ValueError(f"{name}_bands x {name}_rows ({bands} x {rows}) must be at least 1 x 1 and use "
+                                 f"at most num_perm ({self.num_perm}) signature values")
+
 
 @dataclass(frozen=True)
 class FetchSettings:

@@ -77,6 +77,17 @@ def test_a_bad_setting_in_the_environment_is_named(monkeypatch: pytest.MonkeyPat
     assert "NEWSDEDUP_EXTRACT_WORKERS='two' is not a valid int" in capsys.readouterr().err
 
 
+def test_a_banding_wider_than_the_signature_is_refused(monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("NEWSDEDUP_NUM_PERM", "64")
+    assert main(["stats"]) == 2
+    assert "doc_bands x doc_rows (37 x 3)" in capsys.readouterr().err
+    monkeypatch.setenv("NEWSDEDUP_DOC_BANDS", "21")
+    monkeypatch.setenv("NEWSDEDUP_PARAGRAPH_BANDS", "0")
+    assert main(["stats"]) == 2
+    assert "paragraph_bands x paragraph_rows (0 x 3)" in capsys.readouterr().err
+
+
 def _cli(*args: str, stdout: Any = subprocess.PIPE, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """The command as a user runs it: a fresh process, so a traceback would show on its stderr."""
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}

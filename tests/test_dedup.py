@@ -214,3 +214,41 @@ def test_postgresql_bucket_lookups_refresh_stale_index_statistics(tmp_path: Path
     finally:
         store.close()
         _reset_postgres()
+
+
+def _edited(text: str, n: int) -> str:
+    """The text with one word changed, a different one for each n: a copy-edit of the same story."""
+    words = text.split(" ")
+    words[len(words) // 3 + 7 * n] = "plus"
+    return " ".join(words)
+
+
+def test_a_story_run_by_many_outlets_is_compared_through_a_few_of_its_copies(
+        store: Store, raw_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new copy of a story already run by nine outlets joins it after loading a few of the copies (the
+    story's fullest and the closest), not all nine: the cost of a copy stays flat as a story spreads."""
+    original = (SEEDS / "001_233dc4c3cfabbe5b.txt").read_text(encoding="utf-8")
+    for n in range(8):
+        (raw_dir / f"outlet{n}").mkdir()
+        (raw_dir / f"outlet{n}" / "story.txt").write_text(_edited(original, n), encoding="utf-8")
+    run_steps(store, raw_dir)
+    records = article_by_source(store)
+    story = records["001_233dc4c3cfabbe5b.txt"]
+    copies = {r["id"] for source, r in records.items() if source.endswith("story.txt")}
+    assert len(copies) == 8 and {records[f"outlet{n}/story.txt"]["group_id"] for n in range(8)} == {story["group_id"]}
+
+    loaded: list[str] = []
+    load_articles = Store.load_articles
+
+    def recording(self: Store, ids: Any) -> Any:
+        loaded.extend(ids)
+        return load_articles(self, ids)
+
+    monkeypatch.setattr(Store, "load_articles", recording)
+    (raw_dir / "late").mkdir()
+    (raw_dir / "late" / "story.txt").write_text(_edited(original, 9), encoding="utf-8")
+    _, _, late = run_steps(store, raw_dir)
+    assert late.near == 1
+    assert article_by_source(store)["late/story.txt"]["group_id"] == story["group_id"]
+    compared = set(loaded) & (copies | {story["id"]})
+    assert 1 <= len(compared) <= 3, f"{len(compared)} of the story's 9 runs loaded"

@@ -84,7 +84,7 @@ def test_index_built_with_other_parameters_is_rebuilt_before_new_articles_are_co
     """Band keys made with other parameters would never meet the new ones: the store knows what its
     index was built with and rebuilds it from the stored articles first."""
     settings = Settings()
-    run_steps(store, raw_dir, settings.replace(num_perm=64, paragraph_rows=2))
+    run_steps(store, raw_dir, settings.replace(num_perm=64, doc_bands=21, paragraph_rows=2))
     before = _snapshot(store)
     # An edited copy: found only through LSH buckets (an exact copy would be found by its text hash).
     original = (SEEDS / "001_233dc4c3cfabbe5b.txt").read_text(encoding="utf-8")

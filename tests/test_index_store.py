@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from conftest import SEEDS, article_by_source, run_steps
 from sqlalchemy import func, inspect, select, text
 
+from newsdedup.config import Settings
 from newsdedup.dedup import Deduplicator
 from newsdedup.store import Store
 from newsdedup.store.read import stats
@@ -101,3 +103,24 @@ def test_a_store_with_the_earlier_index_layout_is_rebuilt(store_url: str, raw_di
         assert stats(again)["indexed_articles"] == 6
     finally:
         again.close()
+
+
+@pytest.mark.parametrize(("window", "indexed"), [(0, 5), (30, 6)])
+def test_a_verbatim_copy_adds_index_entries_only_under_a_matching_window(
+        store: Store, raw_dir: Path, window: int, indexed: int) -> None:
+    """Wire copy re-published verbatim is found by its text hash: without a window its index entries
+    would only repeat the first run's. With one, it is indexed, so that a copy still finds the story
+    within the window after the first run has left the index."""
+    settings = Settings().replace(match_window_days=window)
+    original = (SEEDS / SEED).read_text(encoding="utf-8")
+    (raw_dir / "wire").mkdir()
+    (raw_dir / "wire" / "copy.txt").write_text(original + "\n\n\n", encoding="utf-8")  # other bytes, same text
+    _, _, deduped = run_steps(store, raw_dir, settings)
+    assert deduped.exact == 1
+    assert stats(store)["indexed_articles"] == indexed
+    # An edited copy arriving later still finds the story through the index.
+    (raw_dir / "wire" / "edited.txt").write_text(original.replace(" the ", " a ", 4), encoding="utf-8")
+    _, _, later = run_steps(store, raw_dir, settings)
+    assert later.near == 1
+    records = article_by_source(store)
+    assert records["wire/edited.txt"]["group_id"] == records["wire/copy.txt"]["group_id"] == records[SEED]["group_id"]

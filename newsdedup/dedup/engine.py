@@ -30,12 +30,13 @@ import numpy as np
 
 from newsdedup.config import DedupSettings
 from newsdedup.dedup import minhash
-from newsdedup.store.store import IndexRows, Store, StoredArticle
+from newsdedup.store.store import ArticleFacts, IndexRows, Store, StoredArticle
 
 DOC, PARAGRAPH = 0, 1  # band-key salts: document and paragraph buckets share one table
 _MAX_BUCKET = 1000  # members of one LSH bucket beyond which it says nothing about copying
-# Bump when band keys of the same text would change (tokenising, shingles or key hashing). 3: signed
-# on character windows.
+_CLOSEST_PER_GROUP = 2  # members of a candidate story compared besides its fullest (see _shortlist)
+# Bump when band keys of the same text would change (tokenising, shingles or key hashing), or what is
+# indexed. 3: signed on character windows.
 INDEX_FORMAT = 3
 _INDEX_META = "dedup_index"
 _REINDEX_BATCH = 1000
@@ -68,7 +69,6 @@ class _Doc:
     body: str  # the paragraphs, for the character windows copies are verified on
     window: int  # characters per window
     lede_offset: int  # letters within which the text two copies share must begin
-    group_id: str | None = None
     canonical_url: str | None = None
     outlet: str = ""  # "" when unknown
     # Sorted distinct character windows of the whole text (minhash.char_shingles): set for a batch at
@@ -89,18 +89,6 @@ class _Doc:
     @cached_property
     def paragraph_shingles(self) -> dict[int, frozenset[int]]:
         return {i: self.source.set_of(t) for i, t in self.paragraph_texts.items()}
-
-    @cached_property
-    def published_day(self) -> date | None:
-        if self.published:
-            with contextlib.suppress(ValueError):
-                return date.fromisoformat(self.published[:10])
-        return None
-
-    @property
-    def canonical_key(self) -> tuple[str, datetime, int]:
-        """Earliest published first, then earliest ingested."""
-        return (self.published or "9999-12-31", self.ingested_at, self.seq)
 
 
 @dataclass
@@ -152,10 +140,15 @@ class Deduplicator:
         s = self.settings
         self.doc_bands: tuple[int, int] = (s.doc_bands, s.doc_rows)
         self.paragraph_bands: tuple[int, int] = (s.paragraph_bands, s.paragraph_rows)
+        # Without a matching window an article whose text is exactly an earlier one's adds nothing to the
+        # index (the same keys would bring the same candidates; it is found by its text hash): wire copy
+        # re-published verbatim costs no index rows. With a window every copy is indexed, so that a copy
+        # within the window still finds the story when its first run has left.
+        self.index_text_copies = bool(s.match_window_days)
         self.index_parameters = (f"format={INDEX_FORMAT} k={s.shingle_size} perm={s.num_perm} seed={s.seed} "
                                  f"doc={self.doc_bands[0]}x{self.doc_bands[1]} "
                                  f"paragraph={s.paragraph_bands}x{s.paragraph_rows} words={s.min_paragraph_words} "
-                                 f"window={s.char_shingle_size}")
+                                 f"window={s.char_shingle_size} text_copies={int(self.index_text_copies)}")
 
     # -- preparation -----------------------------------------------------------------------------
 
@@ -185,7 +178,7 @@ class Deduplicator:
                 words_list[first : paragraph_bounds[a + 1]], hashlib.sha256(text).hexdigest(), source,
                 {long_list[m] - first: m for m in range(long_bounds[a], long_bounds[a + 1])},
                 "\n".join(article.paragraphs), s.char_shingle_size, s.lede_offset,
-                article.group_id, article.canonical_url, article.outlet))
+                article.canonical_url, article.outlet))
         if not sign:
             return docs, None
         k = s.char_shingle_size
@@ -236,10 +229,16 @@ class Deduplicator:
             return 0
         placed = self.store.placed_articles()
         self.store.clear_index()
+        texts: set[str] = set()
         for start in range(0, len(placed), _REINDEX_BATCH):
             docs, signed = self.prepare(self.store.load_articles(placed[start : start + _REINDEX_BATCH]))
             assert signed is not None
-            self.store.reindex(signed.rows, [(d.id, d.text_hash) for d in docs])
+            copies = set()
+            for d in docs:
+                if d.text_hash in texts and not self.index_text_copies:
+                    copies.add(d.id)
+                texts.add(d.text_hash)
+            self.store.reindex(signed.rows.without(copies), [(d.id, d.text_hash) for d in docs])
         self.store.set_meta(_INDEX_META, self.index_parameters)
         return len(placed)
 
@@ -279,90 +278,98 @@ class Deduplicator:
         prepared, signed = self.prepare(batch)
         assert signed is not None
 
-        # Everything earlier runs know about these keys, fetched once for the whole batch.
+        # Everything earlier runs know about these keys, fetched once for the whole batch: which articles
+        # share them, and those articles' groups, sizes and dates (not their texts, which are loaded only
+        # for the few candidates each article is compared with).
         text_owner = self.store.text_hash_owners([d.text_hash for d in prepared])
         url_owner = self.store.canonical_url_owners([a.canonical_url for a in batch if a.canonical_url])
         members = self.store.bucket_members([b for b, _ in signed.rows.buckets])
-        cache: dict[str, _Doc] = {}
-        self._known({a for m in members.values() for a in m} | set(text_owner.values()) | set(url_owner.values()),
-                    cache)
-        group_state = self.store.group_canonicals(sorted({d.group_id for d in cache.values() if d.group_id}))
-        self._known({c for c, _ in group_state.values()} - set(cache), cache)
-        canonical_key = {gid: cache[c].canonical_key for gid, (c, _) in group_state.items() if c in cache}
+        facts = self.store.article_facts(sorted({a for m in members.values() for a in m} | set(text_owner.values())
+                                                | set(url_owner.values()) | {d.id for d in prepared}))
+        group_state = self.store.group_canonicals(sorted({f.group_id for f in facts.values() if f.group_id}))
+        facts.update(self.store.article_facts(sorted({c for c, _ in group_state.values()} - set(facts))))
+        canonical_key = {gid: _canonical_key(facts[c]) for gid, (c, _) in group_state.items() if c in facts}
+        group_of = {a: f.group_id for a, f in facts.items()}  # kept current as this batch places and merges
+        keys_of = [(signed.doc_keys[n].tolist(), signed.paragraph_keys[n].ravel().tolist())
+                   for n in range(len(prepared))]
+        cache: dict[str, _Doc] = {d.id: d for d in prepared}
+        # The candidates earlier runs hold, loaded in one go (an article placed earlier in this batch may
+        # still change a shortlist: what is missing then is loaded when needed).
+        self._known(set().union(*(self._shortlist(d, *keys_of[n], members, facts, group_of)
+                                   for n, d in enumerate(prepared))), cache)
 
         decisions: list[dict[str, Any]] = []
         overlap_rows: list[dict[str, Any]] = []
         changed_groups: dict[str, tuple[str, int]] = {}
         merged_into: dict[str, str] = {}  # group -> the group it merged into, this batch
+        text_copies: set[str] = set()  # articles whose text is exactly an earlier one's: not indexed
 
         for n, doc in enumerate(prepared):
-            my_doc_keys = signed.doc_keys[n].tolist()
-            my_paragraph_keys = signed.paragraph_keys[n].ravel().tolist()
-
-            paragraph_hits = self._paragraph_matches(doc, my_paragraph_keys, members, cache)
+            my_doc_keys, my_paragraph_keys = keys_of[n]
+            candidates = self._shortlist(doc, my_doc_keys, my_paragraph_keys, members, facts, group_of)
+            self._known(candidates, cache)
             kind, matched, similarity = "unique", None, None
             copied: list[tuple[str, float, _Doc]] = []
             # The same text, or a page declaring the same canonical URL (a re-fetched or re-published copy).
             # (Text that ran again outside the window is a new story; the same page is the same page.)
             owner = text_owner.get(doc.text_hash)
-            if owner is not None and (owner not in cache or not self._in_window(doc, cache[owner])):
+            if owner is not None and (group_of.get(owner) is None or not self._in_window(doc, facts[owner])):
                 owner = None
+            if owner is not None and not self.index_text_copies:
+                text_copies.add(doc.id)
             owner = owner or (url_owner.get(doc.canonical_url) if doc.canonical_url else None)
-            if owner is not None and owner in cache:
+            if owner is not None and group_of.get(owner) is not None:
                 kind, matched, similarity = "exact", owner, 1.0
             else:
                 # Articles sharing a document bucket, or a paragraph bucket that is not boilerplate: an
                 # abridged or noisy reprint may share no whole-text band, and no paragraph verified on
                 # words, yet its paragraphs' character windows meet the story's.
-                candidates = {a for key in my_doc_keys for a in members.get(key, ())}
-                candidates.update(a for key in my_paragraph_keys
-                                  if len(bucket := members.get(key, ())) <= _MAX_BUCKET for a in bucket)
-                copied = self._copied_groups(doc, candidates, cache)
+                copied = self._copied_groups(doc, candidates, cache, group_of)
                 if copied:
                     kind, matched, similarity = "near", copied[0][0], copied[0][1]
 
             if matched is not None:
-                gid = cache[matched].group_id
+                gid = group_of[matched]
                 assert gid is not None
                 # A copy of two groups' fullest members, themselves copies of each other, shows one story
                 # that arrived split (two short reprints the index did not bring together, then the full
                 # text): the groups merge into the one with the earlier canonical record. A report that
                 # lifted a story's opening is no copy of the story's fullest member, so it never merges.
                 for other, _, their_fullest in copied[1:]:
-                    loser = cache[other].group_id
+                    loser = group_of[other]
                     assert loser is not None
                     if loser == gid or self._copy_score(copied[0][2], their_fullest) is None:
                         continue
                     if canonical_key[loser] < canonical_key[gid]:
                         gid, loser = loser, gid
                     merged_into[loser] = gid
-                    for cached in cache.values():
-                        if cached.group_id == loser:
-                            cached.group_id = gid
+                    for article, group in group_of.items():
+                        if group == loser:
+                            group_of[article] = gid
                     group_state[gid] = (group_state[gid][0], group_state[gid][1] + group_state.pop(loser)[1])
                     changed_groups.pop(loser, None)
                     outcome.merged += 1
                 size = group_state[gid][1] + 1
                 canonical = group_state[gid][0]
-                if doc.canonical_key < canonical_key[gid]:
-                    canonical, canonical_key[gid] = doc.id, doc.canonical_key
+                if _canonical_key(facts[doc.id]) < canonical_key[gid]:
+                    canonical, canonical_key[gid] = doc.id, _canonical_key(facts[doc.id])
                 if kind == "exact":
                     outcome.exact += 1
                 else:
                     outcome.near += 1
             else:
                 gid, size, canonical = doc.id, 1, doc.id
-                canonical_key[gid] = doc.canonical_key
+                canonical_key[gid] = _canonical_key(facts[doc.id])
                 outcome.unique += 1
                 outcome.new_groups.append(gid)
-            doc.group_id = gid
+            group_of[doc.id] = gid
             group_state[gid] = (canonical, size)
             changed_groups[gid] = (canonical, size)
 
-            for other, pairs in paragraph_hits.items():
+            # Passages shared with other stories (copies of this one are grouped, not linked).
+            lifted_from = [c for c in candidates if group_of[c] != gid]
+            for other, pairs in self._paragraph_matches(doc, my_paragraph_keys, lifted_from, members, cache).items():
                 other_doc = cache[other]
-                if other_doc.group_id == gid:
-                    continue  # copies of one story are grouped, not linked
                 if doc.outlet and doc.outlet == other_doc.outlet:
                     # What two pages of one outlet share beside their stories is its furniture (comment
                     # rules, author boxes, a blog's sidebar), never evidence of copying.
@@ -378,12 +385,12 @@ class Deduplicator:
                 outcome.top_overlaps.append((doc.id, other, len(pairs)))
 
             # Register this article so later ones in the batch (and later runs) find it.
-            cache[doc.id] = doc
             text_owner.setdefault(doc.text_hash, doc.id)
             if doc.canonical_url:
                 url_owner.setdefault(doc.canonical_url, doc.id)
-            for key in {*my_doc_keys, *my_paragraph_keys}:
-                members.setdefault(key, []).append(doc.id)
+            if doc.id not in text_copies:
+                for key in {*my_doc_keys, *my_paragraph_keys}:
+                    members.setdefault(key, []).append(doc.id)
             decisions.append({"id": doc.id, "text_hash": doc.text_hash, "group_id": gid, "kind": kind,
                               "matched": matched, "similarity": similarity})
 
@@ -392,19 +399,45 @@ class Deduplicator:
             decision["group_id"] = _final_group(decision["group_id"], merged_into)
         # Links made earlier in the batch between stories that have since merged are not links: copies
         # are grouped (the store drops such links already kept).
-        kept = [row for row in overlap_rows if cache[row["article_a"]].group_id != cache[row["article_b"]].group_id]
+        kept = [row for row in overlap_rows if group_of[row["article_a"]] != group_of[row["article_b"]]]
         if len(kept) < len(overlap_rows):
             outcome.overlaps -= len(overlap_rows) - len(kept)
             linked = {(row["article_a"], row["article_b"]) for row in kept}
             outcome.top_overlaps = [top for top in outcome.top_overlaps if top[:2] in linked]
             overlap_rows = kept
-        self.store.save_dedup(decisions, signed.rows, overlap_rows, changed_groups, merges)
+        self.store.save_dedup(decisions, signed.rows.without(text_copies), overlap_rows, changed_groups, merges)
         outcome.top_overlaps.sort(key=lambda t: -t[2])
         return outcome
 
+    def _shortlist(self, doc: _Doc, doc_keys: list[int], paragraph_keys: list[int], members: dict[int, list[str]],
+                   facts: dict[str, ArticleFacts], group_of: dict[str, str | None]) -> set[str]:
+        """The articles `doc` is compared with: of each story (group) sharing a document bucket, or a
+        paragraph bucket that is not boilerplate, with it, within the matching window, its fullest
+        member and the `_CLOSEST_PER_GROUP` members sharing the most buckets. A story run by many
+        outlets is then a few comparisons, not one per copy: a copy of the story is a copy of its
+        fullest member, and the closest members are the likeliest source of a lifted passage."""
+        shared: Counter[str] = Counter()
+        for key in doc_keys:
+            shared.update(members.get(key, ()))
+        for key in paragraph_keys:
+            if len(bucket := members.get(key, ())) <= _MAX_BUCKET:
+                shared.update(bucket)
+        shared.pop(doc.id, None)
+        by_group: dict[str, list[str]] = {}
+        for article in shared:
+            group = group_of.get(article)
+            if group is not None and self._in_window(doc, facts[article]):
+                by_group.setdefault(group, []).append(article)
+        kept: set[str] = set()
+        for group_members in by_group.values():
+            group_members.sort(key=lambda a: (facts[a].seq, a))  # ties go to the earliest arrival
+            kept.add(max(group_members, key=lambda a: facts[a].size))
+            kept.update(sorted(group_members, key=lambda a: -shared[a])[:_CLOSEST_PER_GROUP])
+        return kept
+
     # -- verification ----------------------------------------------------------------------------
 
-    def _in_window(self, doc: _Doc, other: _Doc) -> bool:
+    def _in_window(self, doc: _Doc | ArticleFacts, other: _Doc | ArticleFacts) -> bool:
         """Copies and lifts are matched only between stories that ran within `match_window_days` of each
         other (0: no window)."""
         window = self.settings.match_window_days
@@ -412,34 +445,34 @@ class Deduplicator:
             return True
         # Like with like: publication dates when both pages state one, else the days they were first
         # seen (an undated page fetched today says nothing about how old the dated page beside it is).
-        mine, theirs = doc.published_day, other.published_day
+        mine, theirs = _day(doc.published), _day(other.published)
         if mine is None or theirs is None:
             mine, theirs = doc.ingested_at.date(), other.ingested_at.date()
         return abs((mine - theirs).days) <= window
 
-    def _copied_groups(self, doc: _Doc, candidates: set[str],
-                       cache: dict[str, _Doc]) -> list[tuple[str, float, _Doc]]:
+    def _copied_groups(self, doc: _Doc, candidates: set[str], cache: dict[str, _Doc],
+                       group_of: dict[str, str | None]) -> list[tuple[str, float, _Doc]]:
         """For each group `doc` is a copy of, its closest member there and the group's fullest candidate
         member, best first: a group counts only when `doc` is also a copy of that fullest member (a
         report that lifted most of a short excerpt of a story is close to the excerpt, not to the story)."""
         # In arrival order, so that ties (equal scores, equally full members) go to the earliest article
         # whatever the order the candidates were found in.
-        others = _in_arrival_order(cache[c] for c in candidates if c in cache and c != doc.id
-                                   and self._in_window(doc, cache[c]) and len(cache[c].windows))
+        others = _in_arrival_order(cache[c] for c in candidates if len(cache[c].windows))
         if not len(doc.windows) or not others:
             return []
         fullest: dict[str | None, _Doc] = {}
         for other in others:
-            if other.group_id not in fullest or len(other.windows) > len(fullest[other.group_id].windows):
-                fullest[other.group_id] = other
+            group = group_of[other.id]
+            if group not in fullest or len(other.windows) > len(fullest[group].windows):
+                fullest[group] = other
         scores = {other.id: self._copy_score(doc, other) for other in others}
         best: dict[str | None, tuple[str, float, _Doc]] = {}
         for other in others:
-            score = scores[other.id]
-            if score is None or scores[fullest[other.group_id].id] is None:
+            group, score = group_of[other.id], scores[other.id]
+            if score is None or scores[fullest[group].id] is None:
                 continue
-            if other.group_id not in best or score > best[other.group_id][1]:
-                best[other.group_id] = (other.id, round(score, 3), fullest[other.group_id])
+            if group not in best or score > best[group][1]:
+                best[group] = (other.id, round(score, 3), fullest[group])
         return sorted(best.values(), key=lambda match: -match[1])  # stable: ties stay in arrival order
 
     def _copy_score(self, doc: _Doc, other: _Doc) -> float | None:
@@ -461,24 +494,22 @@ class Deduplicator:
         self,
         doc: _Doc,
         my_keys: list[int],
+        others: list[str],
         members: dict[int, list[str]],
         cache: dict[str, _Doc],
     ) -> dict[str, list[tuple[int, int, float]]]:
-        """Verified paragraph pairs with each article that shares an LSH bucket with one of this
+        """Verified paragraph pairs with each of `others` that shares an LSH bucket with one of this
         article's paragraphs: all their paragraph pairs are compared exactly, one partner per
         paragraph on each side. A bucket shared by very many paragraphs is boilerplate, not evidence."""
         threshold = self.settings.paragraph_similarity
-        others: set[str] = set()
+        sharing: set[str] = set()
         for key in my_keys:
             bucket = members.get(key, ())
             if len(bucket) <= _MAX_BUCKET:
-                others.update(bucket)
-        others.discard(doc.id)
+                sharing.update(bucket)
         scored: list[tuple[float, str, int, int]] = []
-        for other_id in sorted(others):
-            other = cache.get(other_id)
-            if other is None or not self._in_window(doc, other):
-                continue
+        for other_id in sorted(sharing.intersection(others)):
+            other = cache[other_id]
             for i, mine in doc.paragraph_shingles.items():
                 for j, theirs in other.paragraph_shingles.items():
                     common = len(mine & theirs)
@@ -493,6 +524,19 @@ class Deduplicator:
             used[(other_id, "b", j)] += 1
             pairs.setdefault(other_id, []).append((i, j, sim))
         return {other: sorted(p) for other, p in pairs.items()}
+
+
+def _canonical_key(facts: ArticleFacts) -> tuple[str, datetime, int]:
+    """A group's canonical record: earliest published first, then earliest ingested."""
+    return (facts.published or "9999-12-31", facts.ingested_at, facts.seq)
+
+
+@lru_cache(maxsize=4096)
+def _day(published: str | None) -> date | None:
+    if published:
+        with contextlib.suppress(ValueError):
+            return date.fromisoformat(published[:10])
+    return None
 
 
 def _final_group(group: str, merged_into: dict[str, str]) -> str:

@@ -11,10 +11,11 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, create_engine, func, inspect, or_, select, text, update
+from sqlalchemy import Engine, Text, bindparam, cast, create_engine, func, inspect, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
@@ -68,6 +69,17 @@ class StoredArticle:
     outlet: str = ""  # "" when unknown
 
 
+@dataclass(frozen=True)
+class ArticleFacts:
+    """What de-duplication weighs a candidate by before it loads the candidate's text."""
+
+    group_id: str | None
+    size: int  # characters of its stored paragraphs: the fullest copy of a story is the longest
+    published: str | None
+    ingested_at: datetime
+    seq: int
+
+
 @dataclass
 class IndexRows:
     """The dedup index entries of some articles, as the engine makes them: one per article (its member
@@ -75,6 +87,12 @@ class IndexRows:
 
     documents: list[tuple[int, str]]
     buckets: list[tuple[int, int]]
+
+    def without(self, article_ids: set[str]) -> IndexRows:
+        """These rows but those of `article_ids`."""
+        dropped = {member for member, article in self.documents if article in article_ids}
+        return IndexRows([row for row in self.documents if row[1] not in article_ids],
+                         [row for row in self.buckets if row[1] not in dropped])
 
 
 @dataclass(frozen=True)
@@ -579,6 +597,17 @@ class Store:
                                                 r.group_id, r.canonical_url, r.outlet or "")
         return [found[i] for i in ids if i in found]
 
+    def article_facts(self, ids: Sequence[str]) -> dict[str, ArticleFacts]:
+        """Group, size and dates of articles, without their text."""
+        found: dict[str, ArticleFacts] = {}
+        cols = [articles.c.id, articles.c.group_id, func.length(cast(articles.c.paragraphs, Text)),
+                articles.c.published, articles.c.ingested_at, articles.c.seq]
+        with self.engine.connect() as conn:
+            for chunk in _chunks(sorted(set(ids))):
+                for r in conn.execute(select(*cols).where(articles.c.id.in_(chunk))).tuples():
+                    found[r[0]] = ArticleFacts(*r[1:])
+        return found
+
     def text_hash_owners(self, hashes: Sequence[str]) -> dict[str, str]:
         """text hash -> the first de-duplicated article with that normalised text."""
         return self._first_owners(articles.c.text_hash, hashes)
@@ -618,16 +647,19 @@ class Store:
                             (_pg_array(chunk),)):
                         found.extend((key, seq) for key in band_keys if key in asked)
             else:
+                cursor = conn.connection.cursor()  # the driver's own: hundreds of thousands of rows a batch
                 for chunk in _chunks(sorted(wide)):
-                    found.extend(conn.exec_driver_sql(
-                        f'SELECT "key", member FROM lsh_buckets WHERE "key" IN ({", ".join(["?"] * len(chunk))})',
-                        tuple(chunk)).tuples())
+                    marks = ", ".join(["?"] * len(chunk))
+                    cursor.execute(f'SELECT "key", member FROM lsh_buckets WHERE "key" IN ({marks})', chunk)
+                    found.extend(cursor.fetchall())
+                cursor.close()
             article_of = self._ids_of_seqs(conn, sorted({seq for _, seq in found}))
         members: dict[int, list[str]] = {}
-        for key, seq in sorted(found, key=lambda row: row[1]):
-            if seq in article_of:
+        found.sort(key=itemgetter(1))
+        for key, seq in found:
+            if (article := article_of.get(seq)) is not None:
                 for asked_key in wide[key]:
-                    members.setdefault(asked_key, []).append(article_of[seq])
+                    members.setdefault(asked_key, []).append(article)
         return members
 
     @staticmethod
