@@ -75,7 +75,7 @@ def main() -> None:
             outlet = dict(conn.execute(select(articles.c.id, articles.c.outlet)).tuples().all())
             links = conn.execute(select(overlaps.c.article_a, overlaps.c.article_b, overlaps.c.pairs)).all()
         store.close()
-    on_boilerplate, same_outlet, other = 0, 0, []
+    on_boilerplate, same_outlet, other, furniture_links = 0, 0, [], []
     for a, b, pairs in links:
         (page_a, paragraphs_a), (page_b, paragraphs_b) = placed[a], placed[b]
         furniture = sum(_is_boilerplate(paragraphs_a[i], gold[page_a]) or _is_boilerplate(paragraphs_b[j], gold[page_b])
@@ -83,11 +83,14 @@ def main() -> None:
         if furniture * 2 > len(pairs):
             on_boilerplate += 1
             same_outlet += bool(outlet[a]) and outlet[a] == outlet[b]
+            furniture_links.append((page_a, page_b, outlet[a], outlet[b], paragraphs_a[pairs[0][0]][:100]))
         else:
             other.append((page_a, page_b, paragraphs_a[pairs[0][0]][:100]))
     share = on_boilerplate / len(links) if links else 0.0
     print(f"{len(rows)} pages, {len(placed)} articles, {len(links)} overlap links, {on_boilerplate} on boilerplate "
           f"({share:.1%}; target < 5 %; {same_outlet} of them between pages of one outlet), {elapsed:.0f} s")
+    for page_a, page_b, outlet_a, outlet_b, text in furniture_links:
+        print(f"  ON BOILERPLATE: {page_a} ({outlet_a}) ~ {page_b} ({outlet_b}): {text!r}")
     for page_a, page_b, text in other:
         print(f"  not boilerplate: {page_a} ~ {page_b}: {text!r}")
 

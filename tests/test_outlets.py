@@ -95,3 +95,28 @@ def test_a_flat_folder_of_several_sites_learns_each_sites_furniture(store: Store
     run_steps(store, raw)
     later = article_by_source(store)["c3.html"]
     assert later["outlet"] == "Valley Courier" and COURIER_LINE not in later["paragraphs"]
+
+
+def _blog_page(story: str, feed: str, links: list[str]) -> bytes:
+    """A page naming neither itself nor its URL: only its feed and its links say whose it is."""
+    page = news_page(story).decode()
+    anchors = "".join(f'<a href="{href}">more</a>' for href in links)
+    page = page.replace("</head>", f'<link rel="alternate" type="application/rss+xml" href="{feed}"></head>')
+    return page.replace("</body>", f"<nav>{anchors}</nav></body>").encode()
+
+
+def test_a_page_naming_nothing_belongs_to_the_site_of_its_feed_when_it_links_there() -> None:
+    own = [f"https://www.quietblog.example/2026/{n}.html" for n in range(3)]
+    page = _blog_page("bridge", "https://www.quietblog.example/feed.xml", own)
+    assert _article("bridge.html", page).outlet == "quietblog.example"
+    # A feed kept by a feed service, linked only as the feed itself: the service is nobody's outlet.
+    service = "https://feeds.service.example/QuietBlog"
+    assert _article("bridge.html", _blog_page("bridge", service, [service] * 3)).outlet == ""
+    # A feed announced by a page that never links to its site's other pages says too little.
+    assert _article("bridge.html", _blog_page("bridge", "https://www.quietblog.example/feed.xml", own[:2])).outlet == ""
+    # What the page says of itself comes first.
+    named = news_page("bridge", canonical="https://paper.example/bridge").decode()
+    named = named.replace("</head>", '<link rel="alternate" type="application/rss+xml" '
+                          'href="https://www.quietblog.example/feed.xml"></head>')
+    named += "".join(f'<a href="{href}">x</a>' for href in own)
+    assert _article("bridge.html", named.encode()).outlet == "paper.example"

@@ -23,7 +23,7 @@ from newsdedup.sources.urls import normalise_url, url_host
 
 # Bump when extraction output changes: article ids include it, and a store holding records of another
 # version re-extracts every page, each new record superseding the old one (pipeline.plan_extraction).
-EXTRACTOR_VERSION = "3"
+EXTRACTOR_VERSION = "4"  # 4: a page naming nothing takes its outlet from its own feed
 
 
 _MAX_OUTLET_CHARS = 100  # a page-given site name is a key, not prose
@@ -36,7 +36,8 @@ def article_id(raw_sha256: str) -> str:
 def outlet_of(source: str, hints: PageHints | None = None) -> str:
     """The outlet a raw document belongs to: the folder it sits in under raw/; else the name the page
     gives itself (og:site_name, JSON-LD publisher); else the host of the URL it was fetched from, or
-    for a file the host of its canonical URL. "" when nothing says."""
+    for a file the host of its canonical URL, else of its own feed (`PageHints.site_host`). "" when
+    nothing says."""
     is_url = "://" in source
     parts = PurePosixPath(source).parts
     if not is_url and len(parts) > 1:
@@ -45,7 +46,7 @@ def outlet_of(source: str, hints: PageHints | None = None) -> str:
     if hints.site_name:
         return fold_spaces(hints.site_name)[:_MAX_OUTLET_CHARS]
     named_by = source if is_url else hints.canonical_url
-    return (url_host(named_by) if named_by else None) or ""
+    return (url_host(named_by) if named_by else None) or hints.site_host or ""
 
 
 @dataclass(frozen=True)

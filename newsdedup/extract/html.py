@@ -8,12 +8,14 @@ marked: promos and teasers written as prose live there."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import re
 from collections import Counter
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 
 from bs4 import BeautifulSoup, Comment, NavigableString, PageElement, Tag
 from bs4.builder._lxml import LXMLTreeBuilder
@@ -21,13 +23,16 @@ from bs4.element import AttributeDict
 
 from newsdedup.extract import metadata
 from newsdedup.extract.lines import Line, PageHints, fold_spaces
+from newsdedup.sources.urls import url_host
 
 _DROP_TAGS = [
     "script", "style", "noscript", "template", "svg", "iframe", "object", "canvas", "button",
     "select", "input", "video", "audio", "head",
 ]
 _DROP_SET = set(_DROP_TAGS)
-_METADATA_TAGS = ("meta", "h1", "h2", "h3", "time", "link", "script", "html")
+_METADATA_TAGS = ("meta", "h1", "h2", "h3", "time", "link", "script", "html", "a")
+_FEED_TYPES = {"application/rss+xml", "application/atom+xml"}
+_SELF_LINKS = 3  # links to its feed's host that make a page that site's own (not a feed service's)
 _FURNITURE_TAGS = {"nav", "aside", "footer", "form", "figure", "figcaption"}
 _FURNITURE_WORDS = {
     "nav", "navbar", "navigation", "menu", "breadcrumb", "breadcrumbs", "footer", "sidebar", "share",
@@ -298,15 +303,37 @@ def _metadata(soup: BeautifulSoup, found: dict[str, list[Tag]]) -> PageHints:
             canonical = str(link["href"]).strip()
             break
     html_tag = first("html")
+    site_name = meta("og:site_name") or _publisher_name(ld.get("publisher"))
+    named = site_name or "://" in (canonical or meta("og:url") or "")
     language = str(html_tag.get("lang") or "").split("-")[0].lower() or None if isinstance(html_tag, Tag) else None
     return PageHints(
         byline=metadata.choose_byline(candidates),
         metadata=candidates,
         language=language,
         canonical_url=canonical or meta("og:url"),
-        site_name=meta("og:site_name") or _publisher_name(ld.get("publisher")),
+        site_name=site_name,
+        site_host=None if named else _site_host(found["link"], found["a"]),
         article_body=_str(ld.get("articleBody")),
     )
+
+
+def _site_host(links: list[Tag], anchors: list[Tag]) -> str | None:
+    """For a page naming neither itself nor its URL: the host of the feed it announces, when the page
+    also links to that host's other pages (a site links to its own pages dozens of times; "subscribe"
+    links to a feed service's copy of the feed do not make the page the service's)."""
+    feeds = {href for link in links if "alternate" in str(link.get("rel") or "").lower().split()
+             and str(link.get("type") or "").strip().lower() in _FEED_TYPES
+             and (href := str(link.get("href") or "").strip())}
+    host = next((host for href in sorted(feeds) if (host := url_host(href))), None)
+    if host is None:
+        return None
+    self_links = 0
+    for anchor in anchors:
+        href = str(anchor.get("href") or "").strip()
+        if href.startswith("http") and href not in feeds:
+            with contextlib.suppress(ValueError):
+                self_links += (urlsplit(href).hostname or "").removeprefix("www.") == host
+    return host if self_links >= _SELF_LINKS else None
 
 
 def _json_ld(scripts: list[Tag]) -> dict[str, Any]:

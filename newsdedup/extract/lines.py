@@ -54,6 +54,7 @@ class PageHints:
     language: str | None = None
     canonical_url: str | None = None  # as written in the page: may be relative
     site_name: str | None = None  # what the page calls its outlet (og:site_name, JSON-LD publisher)
+    site_host: str | None = None  # HTML only: the host of the page's own feed, when its links point there too
     recurring: frozenset[int] = frozenset()  # fingerprints of lines recurring on the source's pages
     metadata: PageMetadata | None = None  # HTML only: title, date and byline candidates (metadata.py)
     article_body: str | None = None  # HTML only: the JSON-LD articleBody, a fallback when the page yields little
