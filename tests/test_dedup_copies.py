@@ -102,3 +102,18 @@ def test_a_huge_text_is_compared_on_its_first_letters_only(monkeypatch: pytest.M
     values, offsets = minhash.char_shingle_sets([text, "short"], 7)
     assert np.array_equal(values[offsets[0] : offsets[1]], minhash.char_shingles(text, 7))
     assert np.array_equal(minhash.char_shingles(text, 7), minhash.char_shingles(head, 7))
+
+
+def test_a_copy_joins_its_story_when_the_fullest_member_carries_another_storys_text() -> None:
+    """A scanned page cut at the wrong place holds the story after the end of another one: it is the
+    story's fullest member, yet it opens with someone else's text. A short reprint that is a copy of
+    most of the story's other members joins the story all the same."""
+    rng = random.Random(11)
+    vocab = _vocabulary(rng, 2000)
+    story = _story(rng, vocab, 8)
+    scan = [*_story(rng, vocab, 3), *story]  # the end of another article above the story
+    reprint = [_ocr(rng, p, 0.02) for p in story[:4]]
+    docs = _docs(story=story, noisy=[_ocr(rng, p, 0.01) for p in story], scan=scan, reprint=reprint)
+    clusters = dedup_pages(docs)["clusters"]
+    assert clusters["noisy"] == clusters["scan"] == clusters["story"]
+    assert clusters["reprint"] == clusters["story"]

@@ -453,8 +453,10 @@ class Deduplicator:
     def _copied_groups(self, doc: _Doc, candidates: set[str], cache: dict[str, _Doc],
                        group_of: dict[str, str | None]) -> list[tuple[str, float, _Doc]]:
         """For each group `doc` is a copy of, its closest member there and the group's fullest candidate
-        member, best first: a group counts only when `doc` is also a copy of that fullest member (a
-        report that lifted most of a short excerpt of a story is close to the excerpt, not to the story)."""
+        member, best first. A group counts only when `doc` is also a copy of that fullest member (a
+        report that lifted most of a short excerpt of a story is close to the excerpt, not to the story),
+        or of most of the members it was compared with (a fullest member may be a scan cut at the wrong
+        place, opening with another story's text)."""
         # In arrival order, so that ties (equal scores, equally full members) go to the earliest article
         # whatever the order the candidates were found in.
         others = _in_arrival_order(cache[c] for c in candidates if len(cache[c].windows))
@@ -466,10 +468,12 @@ class Deduplicator:
             if group not in fullest or len(other.windows) > len(fullest[group].windows):
                 fullest[group] = other
         scores = {other.id: self._copy_score(doc, other) for other in others}
+        compared: Counter[str | None] = Counter(group_of[other.id] for other in others)
+        copied: Counter[str | None] = Counter(group_of[other.id] for other in others if scores[other.id] is not None)
         best: dict[str | None, tuple[str, float, _Doc]] = {}
         for other in others:
             group, score = group_of[other.id], scores[other.id]
-            if score is None or scores[fullest[group].id] is None:
+            if score is None or (scores[fullest[group].id] is None and 2 * copied[group] <= compared[group]):
                 continue
             if group not in best or score > best[group][1]:
                 best[group] = (other.id, round(score, 3), fullest[group])
