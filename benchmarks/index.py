@@ -8,7 +8,8 @@ bounding the index (entries of articles older than the window and a margin leave
 Synthetic articles arrive `--per-day` a day (published that day). The store of N holds all N records
 (placed, each its own story); the index holds those within the window and margin of the newest, built the
 way dedup builds it (the engine's shingling, signatures and band keys, the store's bulk insert) in
-chunks, entries leaving as the window moves (`Store.drop_index_entries`). Records older than that are
+chunks, entries leaving as the window moves (`Store.drop_index_entries`, their keys made again from
+their texts). Records older than that are
 written placed but never signed: their entries would have left already. The timed 1,000 go through the
 real `Deduplicator`; the expiry after them is timed apart. `--window-days 0` indexes everything (no
 window). Sizes are the database's own (`newsdedup.store.read.index_size`: pg_total_relation_size, or
@@ -69,12 +70,14 @@ def place(store: Store, articles: list[Article], engine: Deduplicator, index: bo
     store.save_dedup(decisions, rows, [], {a.id: (a.id, 1) for a in articles})
 
 
-def expire(store: Store, newest: int, kept: int, dropped_to: int) -> int:
+def expire(store: Store, engine: Deduplicator, newest: int, kept: int, dropped_to: int) -> int:
     """Drop the entries of articles `dropped_to`.. that fell out of the `kept` newest (by publication
-    day: the window and margin); returns the new low-water mark."""
+    day: the window and margin), their keys made again from their texts as `Deduplicator.expire_index`
+    does; returns the new low-water mark."""
     oldest_kept = max(0, newest + 1 - kept)
-    if oldest_kept > dropped_to:
-        store.drop_index_entries([f"a{k:019d}" for k in range(dropped_to, oldest_kept)])
+    leaving = [f"a{k:019d}" for k in range(dropped_to, oldest_kept)]
+    for start in range(0, len(leaving), _CHUNK):
+        store.drop_index_entries(engine.index_rows(leaving[start : start + _CHUNK]))
     return max(dropped_to, oldest_kept)
 
 
@@ -97,7 +100,7 @@ def measure(size: int, store_url: str | None, settings: DedupSettings, per_day: 
             n = min(_CHUNK, size - first)
             place(store, synthetic(rng, first, n, per_day), engine, index=first + n > first_indexed)
             if window:
-                dropped_to = expire(store, first + n - 1, kept, dropped_to)
+                dropped_to = expire(store, engine, first + n - 1, kept, dropped_to)
         built = time.perf_counter() - started
         new = synthetic(rng, size, 1000, per_day)
         store.add_articles(new, {a.raw_sha256: datetime.now(UTC) for a in new})
@@ -106,7 +109,7 @@ def measure(size: int, store_url: str | None, settings: DedupSettings, per_day: 
         seconds = time.perf_counter() - started
         started = time.perf_counter()
         if window:
-            expire(store, size + 999, kept, dropped_to)
+            expire(store, engine, size + 999, kept, dropped_to)
         expiry = time.perf_counter() - started
         sizes = index_size(store)
         per_article = sizes["index_bytes_per_article"]

@@ -16,7 +16,6 @@ from newsdedup.pipeline import plan_extraction
 from newsdedup.store import Store
 from newsdedup.store.read import show
 from newsdedup.store.schema import articles, groups, index_documents, lsh_buckets, overlaps, raw_sources
-from newsdedup.store.store import band_keys_of
 
 
 def _snapshot(store: Store) -> dict[str, Any]:
@@ -29,9 +28,19 @@ def _snapshot(store: Store) -> dict[str, Any]:
             ),
             "groups": sorted(conn.execute(select(groups)).tuples().all()),
             "overlaps": sorted((a, b) for a, b in conn.execute(select(overlaps.c.article_a, overlaps.c.article_b))),
-            "index": sorted((seq, tuple(band_keys_of(keys))) for seq, keys in conn.execute(select(index_documents))),
-            "buckets": sorted(conn.execute(select(lsh_buckets)).tuples().all()),
+            "index": _index_keys(conn, store.dialect),
         }
+
+
+def _index_keys(conn: Any, dialect: str) -> list[tuple[int, tuple[int, ...]]]:
+    """(seq, its band keys) of every indexed article: PostgreSQL keeps them on the article's row, SQLite
+    as bucket rows."""
+    if dialect == "postgresql":
+        return sorted((seq, tuple(keys)) for seq, keys in conn.execute(select(index_documents)))
+    keys: dict[int, list[int]] = {seq: [] for seq in conn.execute(select(index_documents.c.seq)).scalars()}
+    for key, member in conn.execute(select(lsh_buckets)):
+        keys[member].append(key)
+    return sorted((seq, tuple(sorted(found))) for seq, found in keys.items())
 
 
 def test_second_run_changes_nothing(store: Store, raw_dir: Path) -> None:

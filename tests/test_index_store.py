@@ -14,6 +14,7 @@ from newsdedup.dedup import Deduplicator
 from newsdedup.store import Store
 from newsdedup.store.read import stats
 from newsdedup.store.schema import lsh_buckets, store_meta
+from newsdedup.store.store import IndexRows
 
 SEED = "001_233dc4c3cfabbe5b.txt"
 
@@ -25,12 +26,17 @@ def _keys(store: Store, article_id: str) -> list[int]:
     return sorted({key for key, _ in signed.rows.buckets})
 
 
+def _rows(store: Store, article_ids: list[str]) -> IndexRows:
+    """The index rows of stored articles, as the engine makes them again when they leave the index."""
+    return Deduplicator(store).index_rows(article_ids)
+
+
 def test_stats_report_index_bytes_per_indexed_article(store: Store, raw_dir: Path) -> None:
     run_steps(store, raw_dir)
     report = stats(store)
     assert report["indexed_articles"] == report["articles"] == 5
     assert isinstance(report["index_bytes_per_article"], int) and report["index_bytes_per_article"] > 0
-    store.drop_index_entries([article_by_source(store)[SEED]["id"]])
+    store.drop_index_entries(_rows(store, [article_by_source(store)[SEED]["id"]]))
     assert stats(store)["indexed_articles"] == 4
 
 
@@ -44,7 +50,7 @@ def test_dropped_articles_leave_the_index_and_keep_their_records(store: Store, r
     assert len(store.bucket_members(keys)) == len(keys)
     before = {name: store.bucket_members(_keys(store, article)) for name, article in others.items()}
 
-    assert store.drop_index_entries([dropped, "no-such-article"]) == 1
+    assert store.drop_index_entries(_rows(store, [dropped, "no-such-article"])) == 1
     assert not any(dropped in members for members in store.bucket_members(keys).values())
     assert {name: store.bucket_members(_keys(store, article)) for name, article in others.items()} == {
         name: {key: [a for a in members if a != dropped] for key, members in found.items() if members != [dropped]}
@@ -55,7 +61,7 @@ def test_dropped_articles_leave_the_index_and_keep_their_records(store: Store, r
             assert conn.execute(select(func.count()).select_from(lsh_buckets)
                                 .where(lsh_buckets.c.member == records[SEED]["seq"])).scalar_one() == 0
     assert article_by_source(store)[SEED]["group_id"] == records[SEED]["group_id"], "the record keeps its group"
-    assert store.drop_index_entries([dropped]) == 0
+    assert store.drop_index_entries(_rows(store, [dropped])) == 0
     assert stats(store)["indexed_articles"] == 4
 
 

@@ -36,8 +36,8 @@ DOC, PARAGRAPH = 0, 1  # band-key salts: document and paragraph buckets share on
 _MAX_BUCKET = 1000  # members of one LSH bucket beyond which it says nothing about copying
 _CLOSEST_PER_GROUP = 2  # members of a candidate story compared besides its fullest (see _shortlist)
 # Bump when band keys of the same text would change (tokenising, shingles or key hashing), or what is
-# indexed. 3: signed on character windows.
-INDEX_FORMAT = 3
+# stored. 3: signed on character windows; 4: no key list per article on SQLite.
+INDEX_FORMAT = 4
 _INDEX_META = "dedup_index"
 _REINDEX_BATCH = 1000
 _RUN, _RUN_SHARED = 32, 20  # where shared text begins: 20 of 32 consecutive character windows found
@@ -255,7 +255,17 @@ class Deduplicator:
             if newest is None:
                 return 0
             cutoff = newest - timedelta(days=s.match_window_days + s.index_margin_days)
-            return self.store.drop_index_entries(self.store.index_entries_before(cutoff))
+            self.ensure_index()  # the keys made again below are those the index holds
+            leaving, dropped = self.store.index_entries_before(cutoff), 0
+            for start in range(0, len(leaving), _REINDEX_BATCH):
+                dropped += self.store.drop_index_entries(self.index_rows(leaving[start : start + _REINDEX_BATCH]))
+            return dropped
+
+    def index_rows(self, article_ids: list[str]) -> IndexRows:
+        """The index rows of stored articles, made again from their texts (what leaves the index)."""
+        _, signed = self.prepare(self.store.load_articles(article_ids))
+        assert signed is not None
+        return signed.rows
 
     # -- one batch -------------------------------------------------------------------------------
 

@@ -120,9 +120,10 @@ groups = Table(
 # The persistent dedup index, kept lean (issue 15): band keys are stored 32 bits wide (a key met by
 # chance is a candidate that verification drops; it never hides a match) and articles are named by their
 # arrival number (`articles.seq`: 2-3 bytes on SQLite) instead of a hash or id. One row per indexed
-# article holds its band keys: on SQLite as packed little-endian int32 (what `drop_index_entries` needs to
-# find its bucket rows); on PostgreSQL as an int4[] under a GIN index, which is the bucket lookup itself,
-# so no row (and no 24-byte tuple header) per bucket member.
+# article: on PostgreSQL it holds the article's band keys as an int4[] under a GIN index, which is the
+# bucket lookup itself, so no row (and no 24-byte tuple header) per bucket member; on SQLite only the seq
+# (band_keys empty: the bucket rows below are the keys, and an article leaving the index has its keys
+# made again from its text).
 index_documents = Table(
     "index_documents",
     metadata,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
-import struct
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -155,13 +154,6 @@ def _stored_key(key: int) -> int:
     of ~120 keys a lookup meets another article's key by chance 0.3 % of the time (a candidate verified
     and dropped); 32 bits instead of 64 save ~8 bytes a key on SQLite (the row and the document's list)."""
     return key >> 32
-
-
-def band_keys_of(stored: bytes | Sequence[int]) -> list[int]:
-    """An index document's stored keys: packed little-endian int32 on SQLite, an int4[] on PostgreSQL."""
-    if isinstance(stored, (bytes, memoryview)):
-        return list(struct.unpack(f"<{len(stored) // 4}i", stored))
-    return list(stored)
 
 
 def now() -> datetime:
@@ -701,8 +693,8 @@ class Store:
         return out
 
     def _save_index(self, conn: Connection, index: IndexRows) -> None:
-        """Each article's distinct stored keys under its seq; on SQLite also one bucket row per key,
-        written in key order (B-tree inserts in key order touch each page once)."""
+        """PostgreSQL: each article's distinct stored keys under its seq. SQLite: one bucket row per key,
+        written in key order (B-tree inserts in key order touch each page once), and the seq alone."""
         seq_of = self._seqs_of_ids(conn, [article_id for _, article_id in index.documents])
         by_member = {member: seq_of[article_id] for member, article_id in index.documents if article_id in seq_of}
         band_keys: dict[int, set[int]] = {seq: set() for seq in by_member.values()}
@@ -719,8 +711,9 @@ class Store:
                     "FROM unnest(%s::bigint[], %s::text[]) AS t(s, k) ON CONFLICT DO NOTHING",
                     (_pg_array([seq for seq, _ in chunk]), ["{" + ",".join(map(str, keys)) + "}" for _, keys in chunk]))
             return
-        self._bulk_insert_ignore(conn, index_documents, ("seq", "band_keys"),
-                                 [(seq, struct.pack(f"<{len(keys)}i", *keys)) for seq, keys in documents])
+        # SQLite keeps no key list per article (the bucket rows are the keys; an article leaving the index
+        # has its keys made again from its text): 4 bytes a key less.
+        self._bulk_insert_ignore(conn, index_documents, ("seq", "band_keys"), [(seq, b"") for seq, _ in documents])
         self._bulk_insert_ignore(conn, lsh_buckets, ("key", "member"),
                                  sorted((key, seq) for seq, keys in documents for key in keys))
 
@@ -744,21 +737,21 @@ class Store:
             newest = conn.execute(q).scalar_one_or_none()
         return newest.date() if newest is not None else None
 
-    def drop_index_entries(self, article_ids: Sequence[str]) -> int:
-        """Take these articles out of the dedup index (their bucket memberships and document rows) in one
-        transaction; returns how many were in it. Their records keep groups and links. The work is that
-        of the articles dropped, whatever the index's size: SQLite finds each bucket row by the keys the
-        document row lists; on PostgreSQL the GIN entries go with the row (vacuum reclaims them)."""
+    def drop_index_entries(self, index: IndexRows) -> int:
+        """Take the articles of these index rows (as the engine makes them again from their texts) out of
+        the dedup index, bucket memberships and document rows, in one transaction; returns how many were
+        in it. Their records keep groups and links. The work is that of the articles dropped, whatever
+        the index's size: SQLite finds each bucket row by its key; on PostgreSQL the GIN entries go with
+        the document row (vacuum reclaims them)."""
         with self._write() as conn:
-            seqs = sorted(set(self._seqs_of_ids(conn, article_ids).values()))
+            seq_of = self._seqs_of_ids(conn, [article_id for _, article_id in index.documents])
+            by_member = {member: seq_of[article_id] for member, article_id in index.documents if article_id in seq_of}
+            seqs = sorted(set(by_member.values()))
             if self.dialect == "sqlite":
-                rows: list[tuple[int, int]] = []
-                for chunk in _chunks(seqs):
-                    q = select(index_documents.c.seq, index_documents.c.band_keys)
-                    for seq, packed in conn.execute(q.where(index_documents.c.seq.in_(chunk))):
-                        rows.extend((key, seq) for key in band_keys_of(packed))
+                rows = sorted({(_stored_key(key), by_member[member]) for key, member in index.buckets
+                               if member in by_member})
                 if rows:
-                    conn.exec_driver_sql('DELETE FROM lsh_buckets WHERE "key" = ? AND member = ?', sorted(rows))
+                    conn.exec_driver_sql('DELETE FROM lsh_buckets WHERE "key" = ? AND member = ?', rows)
             dropped = 0
             for chunk in _chunks(seqs):
                 dropped += conn.execute(index_documents.delete().where(index_documents.c.seq.in_(chunk))).rowcount
