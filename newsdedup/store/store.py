@@ -639,12 +639,12 @@ class Store:
                             (_pg_array(chunk),)):
                         found.extend((key, seq) for key in band_keys if key in asked)
             else:
-                cursor = conn.connection.cursor()  # the driver's own: hundreds of thousands of rows a batch
-                for chunk in _chunks(sorted(wide)):
-                    marks = ", ".join(["?"] * len(chunk))
-                    cursor.execute(f'SELECT "key", member FROM lsh_buckets WHERE "key" IN ({marks})', chunk)
-                    found.extend(cursor.fetchall())
-                cursor.close()
+                # The driver's own cursor: hundreds of thousands of rows a batch.
+                with contextlib.closing(conn.connection.cursor()) as cursor:
+                    for chunk in _chunks(sorted(wide)):
+                        marks = ", ".join(["?"] * len(chunk))
+                        cursor.execute(f'SELECT "key", member FROM lsh_buckets WHERE "key" IN ({marks})', chunk)
+                        found.extend(cursor.fetchall())
             article_of = self._ids_of_seqs(conn, sorted({seq for _, seq in found}))
         members: dict[int, list[str]] = {}
         found.sort(key=itemgetter(1))
