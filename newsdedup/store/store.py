@@ -670,6 +670,13 @@ class Store:
             found.update(conn.execute(q).tuples().all())
         return found
 
+    @classmethod
+    def _seqs_of_members(cls, conn: Connection, index: IndexRows) -> dict[int, int]:
+        """member key -> seq of the stored articles the index rows name (rows of articles not stored
+        are left out)."""
+        seq_of = cls._seqs_of_ids(conn, [article_id for _, article_id in index.documents])
+        return {member: seq_of[article_id] for member, article_id in index.documents if article_id in seq_of}
+
     def _refresh_index_statistics(self) -> None:
         """PostgreSQL plans the bucket lookups from its table statistics. After a burst of growth (a
         first run, a rebuild) autovacuum may not have refreshed them yet, and a plan made for a small
@@ -695,8 +702,7 @@ class Store:
     def _save_index(self, conn: Connection, index: IndexRows) -> None:
         """PostgreSQL: each article's distinct stored keys under its seq. SQLite: one bucket row per key,
         written in key order (B-tree inserts in key order touch each page once), and the seq alone."""
-        seq_of = self._seqs_of_ids(conn, [article_id for _, article_id in index.documents])
-        by_member = {member: seq_of[article_id] for member, article_id in index.documents if article_id in seq_of}
+        by_member = self._seqs_of_members(conn, index)
         band_keys: dict[int, set[int]] = {seq: set() for seq in by_member.values()}
         for key, member in index.buckets:
             if member in by_member:
@@ -744,8 +750,7 @@ class Store:
         the index's size: SQLite finds each bucket row by its key; on PostgreSQL the GIN entries go with
         the document row (vacuum reclaims them)."""
         with self._write() as conn:
-            seq_of = self._seqs_of_ids(conn, [article_id for _, article_id in index.documents])
-            by_member = {member: seq_of[article_id] for member, article_id in index.documents if article_id in seq_of}
+            by_member = self._seqs_of_members(conn, index)
             seqs = sorted(set(by_member.values()))
             if self.dialect == "sqlite":
                 rows = sorted({(_stored_key(key), by_member[member]) for key, member in index.buckets
