@@ -117,3 +117,19 @@ def test_a_copy_joins_its_story_when_the_fullest_member_carries_another_storys_t
     clusters = dedup_pages(docs)["clusters"]
     assert clusters["noisy"] == clusters["scan"] == clusters["story"]
     assert clusters["reprint"] == clusters["story"]
+
+
+def test_short_reprints_of_unbroken_scans_meet_their_story_through_its_opening() -> None:
+    """A scanned story is one unbroken block of text, and its reprints keep only its first quarter:
+    a reprint shares a quarter of the story's windows, too little for the whole-text bands to bring the
+    two together reliably, and there is no paragraph to meet in. Their openings meet."""
+    rng = random.Random(4)
+    vocab = _vocabulary(rng, 3000)
+    texts: dict[str, list[str]] = {}
+    for n in range(12):
+        story = " ".join(_story(rng, vocab, 8))
+        texts[f"story-{n}"] = [story]
+        texts[f"reprint-{n}"] = [_ocr(rng, story[: len(story) // 4], 0.01)]
+    clusters = dedup_pages(_docs(**texts))["clusters"]
+    assert all(clusters[f"reprint-{n}"] == clusters[f"story-{n}"] for n in range(12))
+    assert len({clusters[f"story-{n}"] for n in range(12)}) == 12

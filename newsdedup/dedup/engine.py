@@ -32,7 +32,7 @@ from newsdedup.config import DedupSettings
 from newsdedup.dedup import minhash
 from newsdedup.store.store import ArticleFacts, IndexRows, Store, StoredArticle
 
-DOC, PARAGRAPH = 0, 1  # band-key salts: document and paragraph buckets share one table
+DOC, PARAGRAPH, OPENING = 0, 1, 2  # band-key salts: document, paragraph and opening buckets share one table
 _MAX_BUCKET = 1000  # members of one LSH bucket beyond which it says nothing about copying
 _CLOSEST_PER_GROUP = 2  # members of a candidate story compared besides its fullest (see _shortlist)
 # Bump when band keys of the same text would change (tokenising, shingles or key hashing), or what is
@@ -148,7 +148,8 @@ class Deduplicator:
         self.index_parameters = (f"format={INDEX_FORMAT} k={s.shingle_size} perm={s.num_perm} seed={s.seed} "
                                  f"doc={self.doc_bands[0]}x{self.doc_bands[1]} "
                                  f"paragraph={s.paragraph_bands}x{s.paragraph_rows} words={s.min_paragraph_words} "
-                                 f"window={s.char_shingle_size} text_copies={int(self.index_text_copies)}")
+                                 f"window={s.char_shingle_size} text_copies={int(self.index_text_copies)} "
+                                 f"opening={s.opening_bands}x{s.opening_rows}/{s.opening_letters}")
 
     # -- preparation -----------------------------------------------------------------------------
 
@@ -197,7 +198,14 @@ class Deduplicator:
         window_offsets = np.zeros(len(counts) + 1, dtype=np.int64)
         np.cumsum(np.bincount(owner[sampled], minlength=len(counts)), out=window_offsets[1:])
         sigs = minhash.signatures(values[sampled], window_offsets, s.num_perm, s.seed)
-        doc_keys = minhash.band_keys(sigs[:n], *self.doc_bands, salt=DOC)
+        # An article's opening, signed apart: a reprint cut short or copy-edited keeps the story's
+        # opening, so its copies meet there even when too little of the whole text is shared for the
+        # whole-text bands to bring them together (the copies the verification's lede test accepts).
+        openings = [minhash.letters(d.body[: 2 * s.opening_letters])[: s.opening_letters] for d in docs]
+        opening_windows, opening_offsets = minhash.char_shingle_sets(openings, k)
+        opening_sigs = minhash.signatures(opening_windows, opening_offsets, s.opening_bands * s.opening_rows, s.seed)
+        doc_keys = np.hstack([minhash.band_keys(sigs[:n], *self.doc_bands, salt=DOC),
+                              minhash.band_keys(opening_sigs, s.opening_bands, s.opening_rows, salt=OPENING)])
         all_paragraph_keys = minhash.band_keys(sigs[n:], *self.paragraph_bands, salt=PARAGRAPH)
         paragraph_keys = [all_paragraph_keys[long_bounds[a] : long_bounds[a + 1]] for a in range(n)]
         member = np.array([member_key(d.id) for d in docs], dtype=np.int64)
