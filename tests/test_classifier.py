@@ -59,3 +59,43 @@ def test_a_model_that_only_removes_never_adds_a_line() -> None:
         result = classify(lines, ExtractionSettings(), hints)
     assert "Home" not in result.paragraphs and "Contact us" not in result.paragraphs
     assert len(result.paragraphs) == 2
+
+
+def _commented_page() -> list[Line]:
+    """An article, then a comment thread: each comment a name, a timestamp, prose and a "Reply" prompt."""
+    article = [
+        "The regional council approved a new cycle path along the river on Monday, after two years of "
+        "consultation with residents and shop owners along the route.",
+        "Construction is due to start in the spring and the path should open before the end of next year, "
+        "the council's transport committee said in a statement.",
+        "Shop owners had asked for the loading bays to stay, and the final plan keeps all of them.",
+    ]
+    lines = [Line("Cycle path approved"), *(Line(p, blank_after=True) for p in article)]
+    comments = [("Marta", "Finally, this took far too long but it is good news for everyone who rides."),
+                ("Jon", "I hope they light it properly, the old towpath was dark and unsafe at night."),
+                ("Ines", "Will the bridge at the north end be widened too, or only the path itself?"),
+                ("Piet", "Great to see the loading bays kept, the shops needed them badly enough.")]
+    for n, (name, text) in enumerate(comments):
+        lines += [Line(name), Line(f"Posted March {n + 3}, 2024 at 1{n}:0{n} pm"), Line(text, blank_after=True),
+                  Line("Reply")]
+    return lines
+
+
+def test_what_repeats_within_the_page_is_a_feature() -> None:
+    lines = _commented_page()
+    labels = classify(lines, ExtractionSettings(), PageHints(), learned=False).labels
+    x = classifier.features(lines, labels, [rules.units(ln.text) for ln in lines], PageHints())
+    occurs, above = x[:, -7], x[:, -6]  # the columns of classifier._repeats, in its order
+    reply = [k for k, ln in enumerate(lines) if ln.text == "Reply"]
+    stamps = [k for k, ln in enumerate(lines) if ln.text.startswith("Posted")]
+    assert np.allclose(occurs[reply], math.log1p(4)) and np.allclose(occurs[stamps], math.log1p(4))
+    assert (above[:4] == 0).all()  # nothing repeats above the article's text
+    comments = [k - 1 for k in reply]
+    assert all(a < b for a, b in zip(above[comments], above[comments[1:]], strict=False))  # deeper and deeper
+
+
+def test_the_shipped_text_model_leaves_a_comment_thread_out() -> None:
+    lines = _commented_page()
+    assert len(classify(lines, ExtractionSettings(), PageHints(), learned=False).paragraphs) == 7  # rules: prose
+    result = classify(lines, ExtractionSettings(), PageHints())
+    assert len(result.paragraphs) == 3 and all("council" in p or "loading bays" in p for p in result.paragraphs)

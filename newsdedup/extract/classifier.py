@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 _COMMA = re.compile("[,、،，]")
 _STOP = re.compile("[.!?。！？]")
 _DIGIT = re.compile(r"\d")
+_DIGITS = re.compile(r"\d+")
 _CAPITAL = re.compile("[A-ZÀ-ÖØ-ÞА-ЯЁΑ-Ω]")
 MODEL_FILE = Path(__file__).with_name("line_model.json")
 LABELS = ("body", "title", "meta", "drop")
@@ -188,7 +190,37 @@ def features(lines: Sequence[Line], labels: Sequence[str], units: Sequence[int],
     shape = np.array([[_cohesion(lines[k].text, vocabulary), float(bool(rules.NUMBERED_ITEM.match(lines[k].text))),
                        float(bool(rules.PRICE.search(lines[k].text) or rules.QUANTITY.match(lines[k].text)))]
                       for k in at.tolist()]).reshape(len(at), 3)
-    return np.hstack([x, label_hot[at], page[at], siblings[at], shape])
+    return np.hstack([x, label_hot[at], page[at], siblings[at], shape, _repeats(lines, units, label_hot, first)[at]])
+
+
+def _repeats(lines: Sequence[Line], units: Sequence[int], label_hot: np.ndarray, first: int) -> np.ndarray:
+    """What repeats within the page: a comment thread, or a list of teasers, is a run of blocks that
+    each carry the same short line ("Reply", "Permalink", a timestamp of the same shape, in any
+    language); an article's own text does not repeat. Per line: how often its short shape occurs on the
+    page, the share of the page's repeated lines above it, how many of them lie between the rules'
+    first body line and it, and how many date lines stand above it."""
+    shapes = [_DIGITS.sub("0", ln.text.casefold()) if unit <= 8 else "" for ln, unit in zip(lines, units, strict=True)]
+    seen = Counter(shapes)
+    count = np.array([seen[shape] if shape else 0 for shape in shapes], dtype=np.float64)
+    repeated = (count >= 3).astype(np.float64)
+    before = np.cumsum(repeated) - repeated
+    since_body = np.maximum(before - (before[first] if first < len(lines) else 0.0), 0.0)
+    meta = label_hot[:, LABELS.index("meta")]
+    return np.column_stack([np.log1p(count), before / max(repeated.sum(), 1.0), np.log1p(since_body),
+                            np.log1p(np.cumsum(meta) - meta), _distance(repeated, 1), _distance(repeated, -1),
+                            _distance(meta, 1)])
+
+
+def _distance(marked: np.ndarray, direction: int) -> np.ndarray:
+    """log(1 + lines) from each line to the nearest marked line above it (direction 1) or below it (-1);
+    log(1 + n) when there is none."""
+    n = len(marked)
+    idx = np.arange(n)
+    if direction < 0:
+        return _distance(marked[::-1], 1)[::-1]
+    last = np.maximum.accumulate(np.where(marked > 0, idx, -1))
+    previous = np.concatenate([[-1], last[:-1]]) if n else last
+    return np.log1p(np.where(previous >= 0, idx - previous, n))
 
 
 def _cohesion(text: str, vocabulary: set[str]) -> float:
