@@ -480,3 +480,26 @@ def test_the_lean_html_builder_builds_the_same_tree_as_beautifulsoups_own() -> N
                                                             attribute_dict_class=AttributeDict))
         assert str(lean) == str(stock)
         assert [t.attrs for t in lean.find_all(True)] == [t.attrs for t in stock.find_all(True)]
+
+
+def test_teasers_are_never_the_article_when_its_own_story_was_missed() -> None:
+    """A page whose own text the rules do not take for prose (a list of dates) leaves its teasers of
+    other stories ("... — report" over the snippet it cuts short) as the only prose on it: they are
+    still teasers, and the fallback to the densest text does not bring them back."""
+    teasers = [
+        "A new cycle path opens along the river after two — report",
+        "A new cycle path opens along the river after two years of talks with residents and shop owners "
+        "along the route, the council said.",
+        "Scientists say a new formula tells how old your — report",
+        "Scientists say a new formula tells how old your dog is in human years, with a little maths and a "
+        "lot of data from veterinary records.",
+    ]
+    page = "\n\n".join([
+        "Festival weekends",
+        "November 17th to 18th, 2012: Launch and main event in the valley",
+        "November 23rd to 25th, 2012: Featured region: the hot springs",
+        "Other News at The Ledger", *teasers,
+    ])
+    item = extract(RawDocument.from_bytes("page.txt", page.encode(), datetime.now(UTC), "text/plain"))
+    paragraphs = item.paragraphs if isinstance(item, Article) else []
+    assert not any(p in teasers for p in paragraphs), paragraphs

@@ -23,7 +23,7 @@ from newsdedup.sources.urls import normalise_url, url_host
 
 # Bump when extraction output changes: article ids include it, and a store holding records of another
 # version re-extracts every page, each new record superseding the old one (pipeline.plan_extraction).
-EXTRACTOR_VERSION = "5"  # 5: the line classifier reads what repeats within the page (comment threads)
+EXTRACTOR_VERSION = "5"  # 5: the line classifier reads what repeats within the page; tagged teasers never the article
 
 
 _MAX_OUTLET_CHARS = 100  # a page-given site name is a key, not prose

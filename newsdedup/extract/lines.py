@@ -213,7 +213,7 @@ def classify(lines: list[Line], settings: ExtractionSettings, hints: PageHints |
     if title_at is None:
         start = _lead_in(lines, labels, counts, start, settings)
     _drop_standfirst(lines, labels, title_at if title_at is not None else start - 1)
-    _drop_teasers(lines, labels, counts, start, settings)
+    teasers = _drop_teasers(lines, labels, counts, start, settings)
     _keep_numbered_lists(lines, labels, hints.recurring)
     _keep_embedded_posts(lines, labels, start)
     body_at = [k for k, label in enumerate(labels) if label == "body"]
@@ -270,7 +270,7 @@ def classify(lines: list[Line], settings: ExtractionSettings, hints: PageHints |
         if _units(by_model, counts) >= min(settings.min_article_units, _units(labels, counts)):
             labels = by_model
     if _units(labels, counts) < settings.min_article_units:
-        labels = _fallback(lines, labels, counts, settings)
+        labels = _fallback(lines, labels, counts, teasers, settings)
     # A table flattened one cell a line is one paragraph, its cells in reading order.
     table_at = {rows[0]: rows for rows in cell_tables if all(labels[k] == "body" for k in rows)}
     in_cell_table = {k for rows in table_at.values() for k in rows[1:]}
@@ -291,7 +291,8 @@ def _units(labels: list[str], counts: list[int]) -> int:
     return sum(c for label, c in zip(labels, counts, strict=True) if label == "body")
 
 
-def _fallback(lines: list[Line], labels: list[str], counts: list[int], settings: ExtractionSettings) -> list[str]:
+def _fallback(lines: list[Line], labels: list[str], counts: list[int], teasers: set[int],
+              settings: ExtractionSettings) -> list[str]:
     """When the main path finds less than an article, the densest run of text is compared with what it
     found, and the larger is the body: consecutive lines that are not links, headings or list entries,
     each long enough to be prose in any script (a blog post of two paragraphs; a page whose sentences
@@ -300,7 +301,7 @@ def _fallback(lines: list[Line], labels: list[str], counts: list[int], settings:
     start, total = 0, 0
     for k, (ln, count) in enumerate(zip(lines, counts, strict=True)):
         dense = (count >= 8 and ln.link_share < 0.5 and not ln.list_item and not ln.tag.startswith("h")
-                 and labels[k] not in ("title", "meta") and not rules.PROMPT.match(ln.text)
+                 and labels[k] not in ("title", "meta") and k not in teasers and not rules.PROMPT.match(ln.text)
                  and not rules.is_site_notice(ln.text))
         if not dense:
             start, total = k + 1, 0
@@ -353,14 +354,17 @@ def _drop_standfirst(lines: list[Line], labels: list[str], above_start: int) -> 
 
 def _drop_teasers(
     lines: list[Line], labels: list[str], counts: list[int], first_body: int, settings: ExtractionSettings
-) -> None:
+) -> set[int]:
     """Snippets of other stories inside or after the article, which read like prose:
     - a teaser headline followed by the snippet it truncates ("A row involving X — report" then
       "A row involving X and Y ..."): both go;
     - after a section heading such as "Other news at ..." or "Related", prose that shares too few
       words with the article so far (`teaser_cohesion`) belongs to other stories; the first paragraph
       that does share them ends the block. Teasers are shorter than the article they follow: a "block"
-      outweighing the text before it is the article itself, and is kept."""
+      outweighing the text before it is the article itself, and is kept.
+    Returns the lines of the headline-and-snippet pairs: furniture by their shape, never prose to fall
+    back on."""
+    pairs: set[int] = set()
     vocabulary: Counter[str] = Counter()
     in_block = False
     kept_words = kept_paragraphs = 0
@@ -399,11 +403,18 @@ def _drop_teasers(
         under_way = sum(vocabulary.values()) >= 30
         foreign = under_way and _cohesion(ln.text, vocabulary) < settings.teaser_cohesion
         headline = lines[k - 1].text
-        # A tagged headline ("... — report") inside the article region is a teaser even in a short
-        # article; an untagged one only when its snippet is foreign to the article.
-        if k - 1 >= first_body and labels[k - 1] not in ("body", "title", "meta") and _is_teaser_pair(
-                headline, ln.text) and (foreign or rules.TEASER_TAIL.search(headline)):
+        # A tagged headline ("... — report") over the snippet it cuts short is a teaser even in a short
+        # article, and even where it was taken for the article's first line or stands just above it (a
+        # page whose own story the rules missed, its teasers left as the only prose); an untagged one
+        # only inside the article region, and when its snippet is foreign to the article.
+        tagged = bool(rules.TEASER_TAIL.search(headline))
+        if (k - 1 >= first_body or tagged) and labels[k - 1] not in ("title", "meta") \
+                and (labels[k - 1] != "body" or tagged) and _is_teaser_pair(headline, ln.text) and (foreign or tagged):
+            if labels[k - 1] == "body":  # counted above as the article's: it was not
+                kept_words -= counts[k - 1]
+                kept_paragraphs -= 1
             labels[k - 1] = labels[k] = "drop"
+            pairs.update((k - 1, k))
             continue
         if in_block and foreign:
             labels[k] = "drop"
@@ -414,6 +425,7 @@ def _drop_teasers(
         kept_paragraphs += 1
         vocabulary.update(rules.content_words(ln.text))
     end_block()
+    return pairs
 
 
 def _story_goes_on(lines: list[Line], labels: list[str], after: int, vocabulary: Counter[str],
