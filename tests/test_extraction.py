@@ -503,3 +503,16 @@ def test_teasers_are_never_the_article_when_its_own_story_was_missed() -> None:
     item = extract(RawDocument.from_bytes("page.txt", page.encode(), datetime.now(UTC), "text/plain"))
     paragraphs = item.paragraphs if isinstance(item, Article) else []
     assert not any(p in teasers for p in paragraphs), paragraphs
+
+
+def test_a_prompt_carrying_a_date_is_furniture_not_the_articles_date() -> None:
+    """"Also on …" over a teaser dated another day is a prompt: it neither dates the article nor, taken
+    for its date line, makes the paragraphs above it a standfirst to drop."""
+    page = "\n\n".join([
+        "Storm closes the harbour", *STORY[:2],
+        "Also on example.com Posted on October 12th, 2012 • 23 Comments — report",
+        *STORY[2:],
+    ])
+    article = _extract_text(page)
+    assert article.paragraphs == STORY
+    assert article.published is None

@@ -172,7 +172,8 @@ def classify(lines: list[Line], settings: ExtractionSettings, hints: PageHints |
         text = ln.text
         if hints.recurring and fingerprint(text) in hints.recurring:
             labels[k] = "drop"
-        elif count <= 24 and rules.is_date_line(text) and not rules.ends_sentence(text.rstrip(")")):
+        elif count <= 24 and rules.is_date_line(text) and not rules.ends_sentence(text.rstrip(")")) \
+                and not rules.PROMPT.match(text):  # ("Also on …: <a teaser dated …>" dates another story)
             labels[k] = "meta"
             published = published or rules.find_date(text)
         elif count <= 8 and rules.BYLINE.match(text):
