@@ -120,6 +120,8 @@ def _site_names(lines: list[Line]) -> set[str]:
     """Outlet names a page appends to captions (" - Outlet"): suffixes that recur on the page or also
     stand alone as a line (a logo or navigation entry)."""
     suffixes = Counter(m.group(1).strip().lower() for ln in lines if (m := rules.SITE_SUFFIX.search(ln.text)))
+    if not suffixes:
+        return set()
     standalone = {normalise_line(ln.text) for ln in lines}
     return {s for s, n in suffixes.items() if n >= 2 or s in standalone}
 
