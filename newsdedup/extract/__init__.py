@@ -23,7 +23,9 @@ from newsdedup.sources.urls import normalise_url, url_host
 
 # Bump when extraction output changes: article ids include it, and a store holding records of another
 # version re-extracts every page, each new record superseding the old one (pipeline.plan_extraction).
-EXTRACTOR_VERSION = "5"  # 5: the line classifier reads what repeats within the page; tagged teasers never the article
+# 5: the line classifier reads what repeats within the page; tagged teasers are never the article; a
+# prompt's date is never the article's.
+EXTRACTOR_VERSION = "5"
 
 
 _MAX_OUTLET_CHARS = 100  # a page-given site name is a key, not prose

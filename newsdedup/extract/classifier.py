@@ -198,7 +198,8 @@ def _repeats(lines: Sequence[Line], units: Sequence[int], label_hot: np.ndarray,
     each carry the same short line ("Reply", "Permalink", a timestamp of the same shape, in any
     language); an article's own text does not repeat. Per line: how often its short shape occurs on the
     page, the share of the page's repeated lines above it, how many of them lie between the rules'
-    first body line and it, and how many date lines stand above it."""
+    first body line and it, how many date lines stand above it, and how far the nearest repeated line
+    above and below it and the nearest date line above it are."""
     shapes = [_DIGITS.sub("0", ln.text.casefold()) if unit <= 8 else "" for ln, unit in zip(lines, units, strict=True)]
     seen = Counter(shapes)
     count = np.array([seen[shape] if shape else 0 for shape in shapes], dtype=np.float64)
