@@ -133,3 +133,15 @@ def test_short_reprints_of_unbroken_scans_meet_their_story_through_its_opening()
     clusters = dedup_pages(_docs(**texts))["clusters"]
     assert all(clusters[f"reprint-{n}"] == clusters[f"story-{n}"] for n in range(12))
     assert len({clusters[f"story-{n}"] for n in range(12)}) == 12
+
+
+def test_an_opening_is_the_first_letters_of_the_whole_text() -> None:
+    from newsdedup.dedup import minhash
+
+    rng = random.Random(6)
+    alphabet = "ab Éé\u0301 ,.—ﬁß日\n"  # spaces and punctuation to skip, a combining accent, ligatures
+    texts = ["", "— — — " * 40 + "late letters", *("".join(rng.choice(alphabet) for _ in range(rng.randint(0, 400)))
+                                                    for _ in range(300))]
+    for text in texts:
+        for n in (1, 7, 50, 139):
+            assert minhash.opening_letters(text, n) == minhash.letters(text)[:n], (text, n)

@@ -84,7 +84,8 @@ class _Doc:
     @cached_property
     def opening(self) -> np.ndarray:
         """Character windows of the text's opening, in reading order."""
-        return minhash.char_windows(minhash.letters(self.body)[: self.lede_offset + _RUN + self.window], self.window)
+        return minhash.char_windows(minhash.opening_letters(self.body, self.lede_offset + _RUN + self.window),
+                                    self.window)
 
     @cached_property
     def paragraph_shingles(self) -> dict[int, frozenset[int]]:
@@ -201,7 +202,7 @@ class Deduplicator:
         # An article's opening, signed apart: a reprint cut short or copy-edited keeps the story's
         # opening, so its copies meet there even when too little of the whole text is shared for the
         # whole-text bands to bring them together (the copies the verification's lede test accepts).
-        openings = [minhash.letters(d.body[: 2 * s.opening_letters])[: s.opening_letters] for d in docs]
+        openings = [minhash.opening_letters(d.body, s.opening_letters) for d in docs]
         opening_windows, opening_offsets = minhash.char_shingle_sets(openings, k)
         opening_sigs = minhash.signatures(opening_windows, opening_offsets, s.opening_bands * s.opening_rows, s.seed)
         doc_keys = np.hstack([minhash.band_keys(sigs[:n], *self.doc_bands, salt=DOC),

@@ -175,6 +175,14 @@ def letters(text: str) -> str:
     return _NOT_LETTER_OR_DIGIT.sub("", unicodedata.normalize("NFKC", text).casefold())[:MAX_LETTERS]
 
 
+def opening_letters(text: str, n: int) -> str:
+    """`letters(text)[:n]`, normalising no more of the text than it takes: openings are asked of every
+    article, and its whole text need not be read for them. (A prefix read to more than n letters gives
+    the same first n: only its last letter may sit at the cut.)"""
+    head = letters(text[: 2 * n])
+    return head[:n] if len(head) > n or len(text) <= 2 * n else letters(text)[:n]
+
+
 def char_windows(letters_only: str, k: int) -> np.ndarray:
     """64-bit hashes of the k-character windows of a text already reduced by `letters`, in reading
     order (one window when it is shorter than k, none when empty)."""
