@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 
 _COMMA = re.compile("[,、،，]")
 _STOP = re.compile("[.!?。！？]")
-_DIGIT = re.compile(r"\d")
 _DIGITS = re.compile(r"\d+")
 _CAPITAL = re.compile("[A-ZÀ-ÖØ-ÞА-ЯЁΑ-Ω]")
 MODEL_FILE = Path(__file__).with_name("line_model.json")
@@ -139,7 +138,7 @@ def features(lines: Sequence[Line], labels: Sequence[str], units: Sequence[int],
         rows.append([
             math.log1p(unit), math.log1p(length), float(rules.ends_sentence(text)), rules.title_case_ratio(text),
             len(_COMMA.findall(text)) / (unit + 1), len(_STOP.findall(text)) / (unit + 1),
-            len(_DIGIT.findall(text)) / length, len(_CAPITAL.findall(text)) / length,
+            len(rules.DIGIT.findall(text)) / length, len(_CAPITAL.findall(text)) / length,
             float(ln.blank_after), float(ln.list_item), float(ln.outside), ln.link_share, float(ln.depth),
             *(float(ln.tag[:1] == "h" if tag == "h" else ln.tag == tag) for tag in TAGS),
             float(bool(rules.PROMPT.match(text))), float(unit <= 120 and rules.is_site_notice(text)),

@@ -411,8 +411,8 @@ def _drop_teasers(
         # page whose own story the rules missed, its teasers left as the only prose); an untagged one
         # only inside the article region, and when its snippet is foreign to the article.
         tagged = bool(rules.TEASER_TAIL.search(headline))
-        if (k - 1 >= first_body or tagged) and labels[k - 1] not in ("title", "meta") \
-                and (labels[k - 1] != "body" or tagged) and _is_teaser_pair(headline, ln.text) and (foreign or tagged):
+        if (tagged or (k - 1 >= first_body and labels[k - 1] != "body" and foreign)) \
+                and labels[k - 1] not in ("title", "meta") and _is_teaser_pair(headline, ln.text):
             if labels[k - 1] == "body":  # counted above as the article's: it was not
                 kept_words -= counts[k - 1]
                 kept_paragraphs -= 1

@@ -196,7 +196,7 @@ def units(line: str) -> int:
 
 
 _FIGURE = re.compile(r"^[-+]?\d[\d.,:/%]*$")
-_DIGIT = re.compile(r"\d")
+DIGIT = re.compile(r"\d")
 
 
 def is_squashed_list(line: str) -> bool:
@@ -217,7 +217,7 @@ def is_squashed_list(line: str) -> bool:
 def is_data_row(line: str) -> bool:
     """A table row of figures: several numbers, making up a good share of the line's tokens."""
     tokens = line.split()
-    if not 3 <= len(tokens) <= 30 or not _DIGIT.search(line):  # (most lines hold no figure at all)
+    if not 3 <= len(tokens) <= 30 or not DIGIT.search(line):  # (most lines hold no figure at all)
         return False
     figures = sum(is_figure(t) for t in tokens)
     return figures >= 2 and figures >= 0.3 * len(tokens)
