@@ -516,3 +516,36 @@ def test_a_prompt_carrying_a_date_is_furniture_not_the_articles_date() -> None:
     article = _extract_text(page)
     assert article.paragraphs == STORY
     assert article.published is None
+
+
+def test_a_posts_taxonomy_classes_do_not_make_it_furniture() -> None:
+    # Category and tag slugs are the author's words: a post filed under "promo" or "social media" is no
+    # promo box or share bar, even beside a comment thread holding more text than the post.
+    paragraphs = STORY[:2]
+    comments = "".join(f'<div class="comment"><p>{"I was on the ferry that morning and saw the waves. " * 3}</p></div>'
+                       for _ in range(6))
+    for classes in ("post hentry category-promo-videos tag-harbour", "entry entry-category-social_media"):
+        page = (f'<html><body><h1>Storm closes the harbour</h1><div class="{classes}">'
+                + "".join(f"<p>{p}</p>" for p in paragraphs) + f'</div><div id="comments">{comments}</div>'
+                "</body></html>")
+        article = extract(RawDocument.from_bytes("coast/storm.html", page.encode(), datetime.now(UTC)))
+        assert isinstance(article, Article), classes
+        assert article.paragraphs == paragraphs, classes
+
+
+def test_a_short_post_marked_as_the_article_wins_over_a_long_sidebar() -> None:
+    # Blog platforms wrap the post in a "widget" like their sidebars; the hAtom class (hentry) or schema.org
+    # microdata (itemprop articleBody) names the article, so the longer profile beside it is furniture.
+    post = ["The harbour reopened this morning, two weeks after the storm that damaged both piers.",
+            "Ferries to the islands run on the winter timetable until the end of the month."]
+    profile = "".join(f"<p>I have written about ships and the sea for twenty years, mostly {topic}.</p>"
+                      for topic in ("about ferries and fishing boats on the northern coast",
+                                    "about lighthouses, harbours and the people who keep them running",
+                                    "about storms, rescues and the crews of the lifeboat stations"))
+    for marker in ('class="post hentry"', 'itemprop="articleBody"'):
+        page = (f'<html><body><div class="widget Blog"><h3>Harbour reopens</h3><div {marker}>'
+                + "".join(f"<p>{p}</p>" for p in post) + '</div></div><div class="sidebar section">'
+                f'<div class="widget Profile">{profile}</div></div></body></html>')
+        article = extract(RawDocument.from_bytes("blog/harbour.html", page.encode(), datetime.now(UTC)))
+        assert isinstance(article, Article), marker
+        assert article.paragraphs == post, marker

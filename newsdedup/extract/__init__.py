@@ -25,7 +25,9 @@ from newsdedup.sources.urls import normalise_url, url_host
 # version re-extracts every page, each new record superseding the old one (pipeline.plan_extraction).
 # 5: the line classifier reads what repeats within the page; tagged teasers are never the article; a
 # prompt's date is never the article's.
-EXTRACTOR_VERSION = "5"
+# 6: class names that are taxonomy slugs (category-promo) are no furniture label; an article marked
+# by hAtom, schema.org microdata or a lone <article> keeps its wrappers and outweighs what is beside it.
+EXTRACTOR_VERSION = "6"
 
 
 _MAX_OUTLET_CHARS = 100  # a page-given site name is a key, not prose

@@ -14,6 +14,7 @@ import json
 import re
 from collections import Counter
 from functools import lru_cache
+from itertools import pairwise
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -43,6 +44,10 @@ _FURNITURE_WORDS = {
     "rollover", "tooltip", "popover", "hovercard",  # cards that pop up over a linked name
 }
 _PROTECTIVE_WORDS = {"article", "content", "body", "story", "embed"}
+# Words after these in one class name are a taxonomy slug the author chose, not a layout label
+# (WordPress "category-<slug>", "tag-<slug>", TypePad "entry-category-<slug>", Drupal "taxonomy-term-<id>"):
+# a post filed under "promo" or "social-media" is no promo box or share bar.
+_TAXONOMY_WORDS = {"category", "tag", "author", "topic", "term"}
 # Indentation between tags (a newline and spaces) makes a text node per line of markup, a fifth of the
 # parse. It is dropped before a closing tag or a block or invisible element, where a browser shows
 # nothing for it; before an inline element (a link, a span) it is a word space and stays.
@@ -99,10 +104,17 @@ def parse_html(markup: str) -> tuple[list[Line], PageHints]:
     # whole article, so a labelled element is removed only when it holds little of the page's prose.
     # Prose per element, counted once: elements are visited in document order, so when one is judged
     # none of its descendants has been removed yet and the count is still exact.
-    prose, furniture = _prose_and_furniture(soup)
+    prose, furniture, article = _prose_and_furniture(soup)
     total = prose[id(soup)] or 1
+    # A page that marks its one article (see _marked_article) says where the text is: labelled elements
+    # around it stay, and those beside it go however much text they hold (a short post beside a long
+    # profile or comment thread).
+    around = {id(tag) for tag in article.parents} if article is not None else set()
     for tag in furniture:
-        if prose[id(tag)] < 0.3 * total:
+        if id(tag) in around:
+            continue
+        beside = article is not None and tag is not article and all(p is not article for p in tag.parents)
+        if beside or prose[id(tag)] < 0.3 * total:
             # Its prose leaves its ancestors too, so the article's container is found among what stays
             # (a comment thread holding most of the prose is removed, and never names the container).
             # One inside another already removed only reaches the removed one: counted once.
@@ -148,18 +160,19 @@ def _is_furniture(tag: Tag) -> bool:
     names = attrs.get("class"), attrs.get("id")
     if not any(names):
         return False
-    words = set(_CLASS_SPLIT.split(f"{names[0] or ''} {names[1] or ''}".lower()))
+    words = _class_words(str(names[0] or ""), str(names[1] or ""))
     # An article wrapper may carry "article" and "share-enabled" style classes: keep big text blocks.
     # Embeds (a quoted post, a video) inside the article are part of it, whatever else they are called.
     return not words.isdisjoint(_FURNITURE_WORDS) and words.isdisjoint(_PROTECTIVE_WORDS)
 
 
-def _prose_and_furniture(soup: BeautifulSoup) -> tuple[Counter[int], list[Tag]]:
+def _prose_and_furniture(soup: BeautifulSoup) -> tuple[Counter[int], list[Tag], Tag | None]:
     """In one walk: characters of paragraph-length text inside each element (by id) — <p> blocks,
-    and long text runs outside any <p> (pages that separate paragraphs with <br> inside one <div>) —
-    and the elements labelled as furniture, in document order."""
+    and long text runs outside any <p> (pages that separate paragraphs with <br> inside one <div>) —,
+    the elements labelled as furniture, in document order, and the page's marked article."""
     prose: Counter[int] = Counter()
     furniture: list[Tag] = []
+    marked: list[Tag] = []
     runs: list[tuple[PageElement, int]] = []
     for node in soup.descendants:
         if isinstance(node, Tag):
@@ -167,6 +180,8 @@ def _prose_and_furniture(soup: BeautifulSoup) -> tuple[Counter[int], list[Tag]]:
                 runs.append((node, len(t)))
             if _is_furniture(node):
                 furniture.append(node)
+            if node.name == "article" or (node.attrs and _marks_article(node.attrs)):
+                marked.append(node)
         elif isinstance(node, NavigableString) and len(stripped := node.strip()) >= 80 \
                 and all(parent.name != "p" for parent in node.parents):
             runs.append((node, len(stripped)))
@@ -175,7 +190,24 @@ def _prose_and_furniture(soup: BeautifulSoup) -> tuple[Counter[int], list[Tag]]:
             prose[id(node)] += chars
         for ancestor in node.parents:
             prose[id(ancestor)] += chars
-    return prose, furniture
+    return prose, furniture, _marked_article(marked)
+
+
+def _marks_article(attrs: dict[str, Any]) -> bool:
+    """Markup standards naming an element the article: schema.org microdata (itemprop articleBody)
+    and the hAtom / h-entry microformats (class hentry, h-entry). They hold in any language and on
+    any site that uses them, unlike class vocabulary."""
+    return "articlebody" in str(attrs.get("itemprop") or "").lower() or not {"hentry", "h-entry"}.isdisjoint(
+        str(attrs.get("class") or "").lower().split())
+
+
+def _marked_article(marked: list[Tag]) -> Tag | None:
+    """The innermost of the page's marked elements (<article>, _marks_article) when they nest in one
+    chain: one article. Several apart (a list of posts, teasers marked up as articles) mark none."""
+    for outer, inner in pairwise(marked):
+        if all(parent is not outer for parent in inner.parents):
+            return None
+    return marked[-1] if marked else None
 
 
 def _flatten(root: Tag, container: Tag | None = None) -> list[Line]:
@@ -259,9 +291,23 @@ def _class_marks(class_: str, id_: str) -> int:
     1 furniture, 2 article, 4 readers' comments (any may hold the others: a hint, never a verdict)."""
     if not class_ and not id_:
         return 0
-    words = set(_CLASS_SPLIT.split(f"{class_} {id_}".lower()))
+    words = _class_words(class_, id_)
     return (not words.isdisjoint(_FURNITURE_WORDS)) | (not words.isdisjoint(_ARTICLE_WORDS)) << 1 \
         | (not words.isdisjoint(_COMMENT_WORDS)) << 2
+
+
+@lru_cache(maxsize=1 << 14)
+def _class_words(class_: str, id_: str) -> frozenset[str]:
+    """The words of an element's class names and id, lower-cased, taxonomy slugs left out."""
+    words = _CLASS_SPLIT.split(f"{class_} {id_}".lower())
+    if _TAXONOMY_WORDS.isdisjoint(words):
+        return frozenset(words)
+    kept: list[str] = []
+    for name in f"{class_} {id_}".lower().split():
+        parts = _CLASS_SPLIT.split(name)
+        cut = next((n + 1 for n, part in enumerate(parts) if part in _TAXONOMY_WORDS), len(parts))
+        kept.extend(parts[:cut])
+    return frozenset(kept)
 
 
 def _metadata(soup: BeautifulSoup, found: dict[str, list[Tag]]) -> PageHints:
