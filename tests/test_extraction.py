@@ -323,6 +323,12 @@ def test_the_standfirst_between_headline_and_byline_is_not_the_article() -> None
     article = _extract_text("\n\n".join(["Menu", standfirst, "By\nJane Reporter", *paragraphs]))
     assert article.paragraphs == paragraphs
     assert article.byline is None  # "By" alone names no one
+    # A date further down heads something else: a one-paragraph post above its readers' comments.
+    post = paragraphs[0] + " The harbour master said the divers would start work as soon as the sea was calm."
+    comments = [f"Reader {n}\nMarch {n + 5}, 2024 | Permalink\nI saw the waves from the ferry, they were huge."
+                for n in range(1, 5)]
+    page = "\n\n".join(["Storm closes the harbour", post, "4 Comments", *comments])
+    assert _extract_text(page).paragraphs[:1] == [post]
 
 
 def test_the_authors_note_ends_the_article() -> None:

@@ -350,7 +350,11 @@ def _drop_standfirst(lines: list[Line], labels: list[str], above_start: int) -> 
     first_meta = above_start + 1 + region.index("meta")
     above = [k for k in range(above_start + 1, first_meta) if labels[k] == "body"]
     below = labels[first_meta:].count("body")
-    if above and len(above) <= 2 and below >= 2 and not any(rules.DATELINE.match(lines[k].text) for k in above):
+    # ...and stands right above the byline (a photo credit may sit between): a date further down heads
+    # something else, a comment below a thread's heading and its author's name.
+    between = sum(bool(lines[k].text.strip()) for k in range(above[-1] + 1, first_meta)) if above else 0
+    if above and len(above) <= 2 and below >= 2 and between <= 1 \
+            and not any(rules.DATELINE.match(lines[k].text) for k in above):
         for k in above:
             labels[k] = "drop"
 
