@@ -27,7 +27,7 @@ from newsdedup.sources.urls import normalise_url, url_host
 # prompt's date is never the article's.
 # 6: class names that are taxonomy slugs (category-promo) are no furniture label; an article marked
 # by hAtom, schema.org microdata or a lone <article> keeps its wrappers and outweighs what is beside it.
-# A standfirst stands right above the byline: a date further down (a comment.s) drops no paragraph.
+# A standfirst stands right above the byline: a date further down (a comment's) drops no paragraph.
 EXTRACTOR_VERSION = "6"
 
 
