@@ -215,6 +215,17 @@ def test_comment_headings_in_other_languages_end_the_article() -> None:
     assert not rules.COMMENTS_HEADING.match("Commentaires sur la réforme des retraites publiés par le ministère")
 
 
+def test_a_comment_count_heading_ends_the_article() -> None:
+    # "15 comments", "3 Kommentare": the count a thread is headed with, in any of the languages listed.
+    comment = ("I was on the last ferry before they closed the port, and the waves were breaking over the pier "
+               "wall the whole way across, so I am not surprised the repairs will take the rest of the month.")
+    for heading in ("15 comments", "3 Kommentare", "2 Comentários"):
+        assert rules.COMMENTS_HEADING.match(heading), heading
+        page = "\n\n".join(["Storm closes the harbour", *STORY, heading, "Jane Reader", comment])
+        article = _extract_text(page)
+        assert article.paragraphs == STORY, heading
+
+
 def test_an_embedded_post_inside_the_article_is_kept_and_a_social_bar_is_not() -> None:
     embed = ('<div class="social-media-embed"><blockquote class="twitter-tweet"><p>The harbour is closed until '
              'Friday, the port authority says; ferries will not run and the pier is unsafe.</p></blockquote></div>')

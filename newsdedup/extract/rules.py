@@ -42,7 +42,7 @@ PROMPT = re.compile(
 # The heading of a readers' comment section: what follows is discussion, however on-topic.
 # Multilingual: en, pt, es, it, fr, de.
 COMMENTS_HEADING = re.compile(
-    r"""^(?:(?:top[\s-]rated\s+|readers?'?\s+|latest\s+|all\s+)?comments
+    r"""^(?:\d+\s+)?(?:(?:top[\s-]rated\s+|readers?'?\s+|latest\s+|all\s+)?comments
         |(?:join|start)\s+the\s+(?:discussion|conversation)|leave\s+a\s+(?:reply|comment)|add\s+your\s+comment
         |coment[aá]rios|comentarios|commenti|commentaires|kommentare
         |deixe\s+(?:uma\s+resposta|um\s+coment[aá]rio|seu\s+coment[aá]rio)|deja\s+(?:una\s+respuesta|un\s+comentario|tu\s+comentario)
