@@ -79,6 +79,19 @@ def test_what_pages_of_one_outlet_share_is_furniture_never_a_link() -> None:
     assert frozenset(("elsewhere", "post-1")) in links
 
 
+def test_one_shared_short_line_is_no_link_and_one_shared_paragraph_is() -> None:
+    rng = random.Random(11)
+    vocab = _vocabulary(rng, 2000)
+    tagline = " ".join(rng.sample(vocab, 10)).capitalize() + "."  # a site's slogan under its posts
+    passage = _paragraph(rng, vocab)  # a whole paragraph lifted word for word
+    assert len(passage.split()) >= 16
+    docs = _docs(first=[*_story(rng, vocab, 4), tagline], second=[*_story(rng, vocab, 4), tagline],
+                 source=[*_story(rng, vocab, 4), passage], report=[*_story(rng, vocab, 4), passage])
+    links = {frozenset(pair) for pair in dedup_pages(docs)["overlaps"]}
+    assert frozenset(("first", "second")) not in links
+    assert frozenset(("source", "report")) in links
+
+
 def test_window_sets_of_a_batch_equal_each_texts_own() -> None:
     from newsdedup.dedup import minhash
 

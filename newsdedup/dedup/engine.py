@@ -393,8 +393,12 @@ class Deduplicator:
                     # What two pages of one outlet share beside their stories is its furniture (comment
                     # rules, author boxes, a blog's sidebar), never evidence of copying.
                     continue
-                if len(pairs) < s.min_overlap_paragraphs and max(sim for _, _, sim in pairs) < s.verbatim_paragraph:
-                    continue  # one loosely shared paragraph: a common quote, not a lifted passage
+                if len(pairs) < s.min_overlap_paragraphs and not any(
+                        sim >= s.verbatim_paragraph and doc.paragraph_words[i] >= 2 * s.min_paragraph_words
+                        for i, _, sim in pairs):
+                    # One loosely shared paragraph is a common quote, one short line a slogan or a
+                    # site's tagline, not a lifted passage.
+                    continue
                 overlap_rows.append({
                     "article_a": doc.id, "article_b": other, "pairs": [[i, j, round(sim, 3)] for i, j, sim in pairs],
                     "share_a": _share(doc, [i for i, _, _ in pairs]),
