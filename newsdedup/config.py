@@ -82,7 +82,8 @@ class DedupSettings:
     paragraph_similarity: float = 0.5  # verified Jaccard that makes two paragraphs the same passage
     min_paragraph_words: int = 8  # shorter paragraphs are too generic to prove copying
     # Shared paragraphs that make an overlap link: a report that lifts passages shares several, or one
-    # copied (near) verbatim; two reports quoting one statement share a single paragraph loosely.
+    # copied (near) verbatim of at least 2 x min_paragraph_words words; two reports quoting one statement
+    # share a single paragraph loosely, two pages of a blog one short line (its tagline) verbatim.
     # (Teasers of other stories are removed by extraction before they can link anything.)
     min_overlap_paragraphs: int = 2
     verbatim_paragraph: float = 0.8
