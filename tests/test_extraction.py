@@ -9,6 +9,7 @@ from conftest import SEEDS
 
 from newsdedup.documents import Article, RawDocument
 from newsdedup.extract import extract, rules
+from newsdedup.extract.html import parse_html
 from newsdedup.extract.lines import lines_from_text
 
 # An article long enough to be established (several paragraphs, 150 words and more).
@@ -566,3 +567,12 @@ def test_a_short_post_marked_as_the_article_wins_over_a_long_sidebar() -> None:
         article = extract(RawDocument.from_bytes("blog/harbour.html", page.encode(), datetime.now(UTC)))
         assert isinstance(article, Article), marker
         assert article.paragraphs == post, marker
+    # A reader's comment marked up as an article inside the post it answers (as HTML5 suggests) is not
+    # the article: the post is, and the comment section inside it stays furniture.
+    comment = "I took the ferry on the first morning after the storm and the crossing was calm, thank goodness."
+    page = ('<html><body><article><h1>Harbour reopens</h1>' + "".join(f"<p>{p}</p>" for p in STORY)
+            + f'<section class="comments"><article><p>{comment}</p></article></section></article>'
+            '</body></html>')
+    lines, _ = parse_html(page)
+    assert [line.text for line in lines if line.text in STORY] == STORY
+    assert not any(comment in line.text for line in lines)

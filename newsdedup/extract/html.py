@@ -202,12 +202,14 @@ def _marks_article(attrs: dict[str, Any]) -> bool:
 
 
 def _marked_article(marked: list[Tag]) -> Tag | None:
-    """The innermost of the page's marked elements (<article>, _marks_article) when they nest in one
-    chain: one article. Several apart (a list of posts, teasers marked up as articles) mark none."""
+    """The outermost of the page's marked elements (<article>, _marks_article) when they nest in one
+    chain: one article (a post's body marked inside its entry, or a reader's comment marked up as an
+    article inside the post it answers). Several apart (a list of posts, teasers marked up as articles)
+    mark none, and neither does one the page also labels as furniture (a related-story card)."""
     for outer, inner in pairwise(marked):
         if all(parent is not outer for parent in inner.parents):
             return None
-    return marked[-1] if marked else None
+    return marked[0] if marked and not _is_furniture(marked[0]) else None
 
 
 def _flatten(root: Tag, container: Tag | None = None) -> list[Line]:
