@@ -28,6 +28,7 @@ from newsdedup.sources.urls import normalise_url, url_host
 # 6: class names that are taxonomy slugs (category-promo) are no furniture label; an article marked
 # by hAtom, schema.org microdata or a lone <article> keeps its wrappers and outweighs what is beside it.
 # A standfirst stands right above the byline: a date further down (a comment's) drops no paragraph.
+# A comment section headed by its count ("15 comments") ends the article.
 EXTRACTOR_VERSION = "6"
 
 
