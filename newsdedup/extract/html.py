@@ -205,7 +205,8 @@ def _marked_article(marked: list[Tag]) -> Tag | None:
     """The outermost of the page's marked elements (<article>, _marks_article) when they nest in one
     chain: one article (a post's body marked inside its entry, or a reader's comment marked up as an
     article inside the post it answers). Several apart (a list of posts, teasers marked up as articles)
-    mark none, and neither does one the page also labels as furniture (a related-story card)."""
+    mark none, and neither does one the page also labels as furniture (a related-posts widget marked
+    hentry; an <article> element is never labelled furniture by its class)."""
     for outer, inner in pairwise(marked):
         if all(parent is not outer for parent in inner.parents):
             return None
