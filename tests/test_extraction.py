@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
+import pytest
 from conftest import SEEDS
 
 from newsdedup.documents import Article, RawDocument
@@ -211,7 +212,8 @@ def test_a_numbered_list_after_the_prose_is_the_article() -> None:
 
 def test_comment_headings_in_other_languages_end_the_article() -> None:
     for heading in ("Deixe uma resposta", "Deja un comentario", "Lascia un commento", "Laisser un commentaire",
-                    "Kommentare (12)", "Comentários"):
+                    "Kommentare (12)", "Comentários", "Reacties", "Komentarze (4)", "Комментарии", "コメント", "评论",
+                    "댓글 3", "تعليقات"):
         assert rules.COMMENTS_HEADING.match(heading), heading
     assert not rules.COMMENTS_HEADING.match("Commentaires sur la réforme des retraites publiés par le ministère")
 
@@ -481,6 +483,26 @@ def test_a_long_published_and_updated_line_is_the_pages_date() -> None:
     assert rules.is_date_line("PUBLISHED: November 19, 2019 at 8:59 pm | UPDATED: November 19, 2019 at 10:16 pm")
     assert not rules.is_date_line("The council met on November 19, 2019 at 8 pm to vote on the budget for the "
                                   "harbour, the ferries and the new quay, officials said")
+
+
+@pytest.mark.parametrize(("text", "day"), [
+    ("Publicado em 7 de novembro de 2012", date(2012, 11, 7)),
+    ("7 de noviembre de 2012, 10:15", date(2012, 11, 7)),
+    ("Aktualisiert am 7. März 2012", date(2012, 3, 7)),
+    ("le 1er janvier 2013 à 08h00", date(2013, 1, 1)),
+    ("7 luglio 2012", date(2012, 7, 7)),
+    ("7 ноября 2012 г.", date(2012, 11, 7)),
+    ("2012年11月7日 10:15", date(2012, 11, 7)),
+    ("2012년 11월 7일", date(2012, 11, 7)),
+    ("Sept. 3, 2012", date(2012, 9, 3)),
+])
+def test_dates_are_read_with_month_names_of_many_languages(text: str, day: date) -> None:
+    assert rules.find_date(text) == day
+    assert rules.is_date_line(text)
+
+
+def test_english_words_that_abbreviate_a_month_elsewhere_are_no_date() -> None:
+    assert rules.find_date("He bought the set 12, 2012 edition out 5, 2012") is None
 
 
 def test_the_lean_html_builder_builds_the_same_tree_as_beautifulsoups_own() -> None:

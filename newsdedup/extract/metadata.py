@@ -20,8 +20,8 @@ The published date is the first plausible one, in order of trust: JSON-LD `dateP
 `article:published_time` (or itemprop `datePublished`), the first `<time>` outside furniture, the URL
 path (`/2012/07/28/`), generic date metas ("date", "DC.date": they may date the page's last change),
 then a date line in the text (found by the line classifier). A date after the page was seen, or before
-1990, is no publication date. Month and day names are English only (`_MONTH_OR_DAY`); dates with a year
-are read in every form `rules.find_date` knows.
+1990, is no publication date. Day names are English only (`_DAY_NAMES`), month names those of
+`rules.MONTHS`; dates with a year are read in every form `rules.find_date` knows.
 
 Everything here is a pure function of plain data: the HTML reader gathers `PageMetadata`, the
 extractor calls `choose_title` / `choose_date` / `choose_byline` with what it knows of the page."""
@@ -204,15 +204,15 @@ def _host_names(url: str | None) -> set[str]:
 
 # A candidate spelled as a host name ("Example.com") names the site.
 _HOST_NAME = re.compile(r"^[\w-]+(?:\.[\w-]+)*\.[a-z]{2,6}$", re.IGNORECASE)
-# Month and day names and their abbreviations, in English only (dates with a year are read in any
-# form rules.find_date knows), and the words that go with them.
-_MONTH_OR_DAY = re.compile(
-    r"^(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|january|february|march|april|june|july|august"
-    r"|september|october|november|december|mon|tue|wed|thu|fri|sat|sun|monday|tuesday|wednesday|thursday"
-    r"|friday|saturday|sunday)$",
-    re.IGNORECASE,
-)
+# Day names and their abbreviations, in English only; month names are rules.MONTHS (eight languages).
+_DAY_NAMES = {"mon", "tue", "wed", "thu", "fri", "sat", "sun",
+              "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
 _DATE_FILLERS = {"am", "pm", "at", "on", "of", "the", "posted", "published", "updated"}
+
+
+def _month_or_day(token: str) -> bool:
+    lowered = token.lower()
+    return lowered in rules.MONTHS or lowered in _DAY_NAMES
 
 
 def _is_date(text: str) -> bool:
@@ -221,8 +221,8 @@ def _is_date(text: str) -> bool:
     tokens = rules.words(text)
     if not any(t.isdigit() for t in tokens):
         return False
-    named = [t for t in tokens if _MONTH_OR_DAY.match(t)]
-    other = [t for t in tokens if not any(ch.isdigit() for ch in t) and not _MONTH_OR_DAY.match(t)
+    named = [t for t in tokens if _month_or_day(t)]
+    other = [t for t in tokens if not any(ch.isdigit() for ch in t) and not _month_or_day(t)
              and t.lower() not in _DATE_FILLERS]
     return len(other) <= 1 and (bool(named) or rules.find_date(text) is not None)
 

@@ -40,11 +40,13 @@ PROMPT = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 # The heading of a readers' comment section: what follows is discussion, however on-topic.
-# Multilingual: en, pt, es, it, fr, de.
+# Multilingual: en, pt, es, it, fr, de; the word "comments" alone in nl, sv/da/no, pl, cs, ro, tr, id, ru,
+# ja, zh, ko, ar.
 COMMENTS_HEADING = re.compile(
     r"""^(?:\d+\s+)?(?:(?:top[\s-]rated\s+|readers?'?\s+|latest\s+|all\s+)?comments
         |(?:join|start)\s+the\s+(?:discussion|conversation)|leave\s+a\s+(?:reply|comment)|add\s+your\s+comment
         |coment[aá]rios|comentarios|commenti|commentaires|kommentare
+        |reacties|kommentarer|komentarze|komentáře|comentarii|yorumlar|komentar|комментарии|コメント|评论|評論|留言|댓글|تعليقات
         |deixe\s+(?:uma\s+resposta|um\s+coment[aá]rio|seu\s+coment[aá]rio)|deja\s+(?:una\s+respuesta|un\s+comentario|tu\s+comentario)
         |lascia\s+(?:un\s+commento|una\s+risposta)|laissez?\s+un\s+commentaire|laisser\s+un\s+commentaire
         |hinterlasse\s+einen\s+kommentar|kommentar\s+schreiben)\s*[:(]?.{0,12}$""",
@@ -122,27 +124,33 @@ POST_SIGNATURE = re.compile(r"^[—–-]\s*\S.{0,80}\(@\w{1,30}\)\s*(.{6,40})$")
 BYLINE = re.compile(r"^(?:(?:by|written\s+by|reporting\s+by|author:)\s+[^\W\d_]|by:?$)", re.IGNORECASE)
 SITE_SUFFIX = re.compile(r"\s[-–—|]\s([^-–—|]{2,40})$")
 
-# Month names: English-only (numeric dates are read in any language).
-_MONTHS = {
-    m: i + 1
-    for i, names in enumerate(
-        [
-            ("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
-            ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
-            ("oct", "october"), ("nov", "november"), ("dec", "december"),
-        ]
-    )
-    for m in names
-}
-_MONTH = (
-    r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
-    r"|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
-)
+# Month names and their usual abbreviations, by month: en, fr, de, es, pt, it, nl, ru (genitive, as
+# dates write them); abbreviations that are also English words ("set", "out", "ago") are left out. Dates
+# in digits, and the year-month-day dates of Chinese, Japanese and Korean, are read in any language.
+_MONTH_NAMES = [
+    "january jan janvier janv januar jän enero ene janeiro gennaio gen januari января янв",
+    "february feb février févr fevrier februar febrero febr fevereiro fev febbraio februari февраля фев",
+    "march mar mars märz mär maerz marzo março marco maart марта мар",
+    "april apr avril abril aprile апреля апр",
+    "may mai mayo maio maggio mag mei мая",
+    "june jun juin juni junio junho giugno giu июня июн",
+    "july jul juillet juil juli julio julho luglio lug июля июл",
+    "august aug août aout agosto augustus августа авг",
+    "september sep sept septembre septiembre setembro settembre сентября сен",
+    "october oct octobre oktober octubre outubro ottobre ott okt октября окт",
+    "november nov novembre noviembre novembro ноября ноя",
+    "december dec décembre déc decembre dezember dez diciembre dic dezembro dicembre декабря дек",
+]
+MONTHS = {name: number for number, names in enumerate(_MONTH_NAMES, 1) for name in names.split()}
+_MONTH = "(" + "|".join(sorted(map(re.escape, MONTHS), key=len, reverse=True)) + r")\.?"
+# "7th November 2012", "7. November 2012", "7 de noviembre de 2012", "7 ноября 2012 г."
+_DAY_MONTH_YEAR = rf"\b(\d{{1,2}})(?:st|nd|rd|th|er|º|\.)?\s+(?:de\s+)?{_MONTH},?\s+(?:de\s+|del\s+)?(\d{{4}})\b"
 _DATE_PATTERNS = [
     (re.compile(r"\b(\d{4})-(\d{2})-(\d{2})(?!\d)"), ("y", "m", "d")),
-    (re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+{_MONTH},?\s+(\d{{4}})\b", re.IGNORECASE), ("d", "M", "y")),
+    (re.compile(_DAY_MONTH_YEAR, re.IGNORECASE), ("d", "M", "y")),
     (re.compile(rf"\b{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.IGNORECASE), ("M", "d", "y")),
     (re.compile(r"\b(\d{1,2})[./](\d{1,2})[./](\d{4})\b"), ("d", "m", "y")),
+    (re.compile(r"(\d{4})\s*[年년]\s*(\d{1,2})\s*[月월]\s*(\d{1,2})\s*[日일]?"), ("y", "m", "d")),
 ]
 
 STOPWORDS = {
@@ -269,7 +277,7 @@ def find_date(text: str) -> date | None:
             continue
         parts = dict(zip(order, match.groups(), strict=True))
         try:
-            month = _MONTHS[parts["M"].lower()[:3]] if "M" in parts else int(parts["m"])
+            month = MONTHS[parts["M"].lower()] if "M" in parts else int(parts["m"])
             return date(int(parts["y"]), month, int(parts["d"]))
         except (KeyError, ValueError):
             continue
