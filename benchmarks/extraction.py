@@ -11,7 +11,9 @@ compared within one run: every contender is timed again on the same `--speed-pag
 `--rounds` interleaved passes, the fastest shown (speeds on this shared machine move ±20 %).
 
 `--cross-file` trains the line classifier on one file and scores newsdedup on the other (both ways):
-the figure that says whether what was learned holds on pages it has not seen."""
+the figure that says whether what was learned holds on pages it has not seen. `--folds 5` trains and
+scores by site over both files, also with the rules' phrase lists silenced: what a page in a language
+the lists do not speak gets (train_extraction.unlisted_language)."""
 
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -172,19 +175,23 @@ def host_folds(score: ModuleType, data: dict[str, list[dict[str, Any]]], folds: 
         host = (urlsplit(row["url"]).hostname or "").removeprefix("www.")
         return zlib.crc32(host.encode()) % folds
 
-    outputs: dict[tuple[str, str], Outputs] = {(file, kind): {} for file in data for kind in ("html", "text")}
+    outputs: dict[tuple[str, str, bool], Outputs] = {
+        (file, kind, blind): {} for file in data for kind in ("html", "text") for blind in (False, True)}
     for k in range(folds):
         models = train_extraction.train({f: [r for r in rows if fold_of(r) != k] for f, rows in data.items()})
-        with classifier.using(models):
-            for file, rows in data.items():
-                held = [r for r in rows if fold_of(r) == k]
-                for kind in ("html", "text"):
-                    target = f"newsdedup.evaluation:extract_body_{kind}"
-                    outputs[file, kind].update(run(function_of(target), held, kind))
-    print(f"\n{folds}-fold by host over both files: the line classifier never saw the scored page's site")
-    for (file, kind), got_outputs in outputs.items():
+        for blind in (False, True):
+            with classifier.using(models), train_extraction.unlisted_language() if blind else nullcontext():
+                for file, rows in data.items():
+                    held = [r for r in rows if fold_of(r) == k]
+                    for kind in ("html", "text"):
+                        target = f"newsdedup.evaluation:extract_body_{kind}"
+                        outputs[file, kind, blind].update(run(function_of(target), held, kind))
+    print(f"\n{folds}-fold by host over both files: the line classifier never saw the scored page's site; "
+          "then the same with the rules' phrase lists silenced, as on a page in a language they do not know")
+    for (file, kind, blind), got_outputs in outputs.items():
         got = figures(score, data[file], got_outputs)
-        print(f"{file:<10} {kind:<5} F1={got['f1']:.3f} P={got['p']:.3f} R={got['r']:.3f} empty={got['empty']}")
+        print(f"{file:<10} {kind:<5} {'phrases off' if blind else 'as is':<12} F1={got['f1']:.3f} P={got['p']:.3f} "
+              f"R={got['r']:.3f} empty={got['empty']}")
 
 
 def main() -> None:

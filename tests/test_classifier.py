@@ -99,3 +99,25 @@ def test_the_shipped_text_model_leaves_a_comment_thread_out() -> None:
     assert len(classify(lines, ExtractionSettings(), PageHints(), learned=False).paragraphs) == 7  # rules: prose
     result = classify(lines, ExtractionSettings(), PageHints())
     assert len(result.paragraphs) == 3 and all("council" in p or "loading bays" in p for p in result.paragraphs)
+
+
+def test_the_shipped_text_model_leaves_out_a_comment_thread_in_a_language_no_phrase_list_knows() -> None:
+    # Finnish: no prompt, heading or month name of rules.py matches; what is left is shape and repetition.
+    article = [
+        "Aluevaltuusto hyväksyi maanantaina uuden pyörätien joen varteen kahden vuoden asukaskuulemisten "
+        "jälkeen, ja reitin varrella olevat kauppiaat ovat tyytyväisiä.",
+        "Rakentaminen alkaa keväällä ja tien pitäisi avautua ennen ensi vuoden loppua, valtuuston "
+        "liikennevaliokunta kertoi tiedotteessaan.",
+        "Kauppiaat olivat pyytäneet lastauspaikkojen säilyttämistä, ja lopullinen suunnitelma säilyttää ne kaikki.",
+        "Hankkeen kustannukset jaetaan kaupungin ja valtion kesken, ja urakoitsija valitaan kilpailutuksella "
+        "vielä tämän talven aikana.",
+    ]
+    comments = ["Vihdoinkin, tämä kesti aivan liian kauan mutta on hyvä uutinen kaikille pyöräilijöille.",
+                "Toivottavasti tie valaistaan kunnolla, vanha polku oli pimeä ja vaarallinen öisin.",
+                "Levennetäänkö myös pohjoispään silta, vai ainoastaan itse tie?",
+                "Hienoa että lastauspaikat säilyvät, kaupat tarvitsivat niitä kipeästi."]
+    lines = [Line("Pyörätie hyväksyttiin"), *(Line(p, blank_after=True) for p in article)]
+    for n, (name, text) in enumerate(zip(("Marta", "Jon", "Ines", "Piet"), comments, strict=True)):
+        lines += [Line(name), Line(f"{n + 3}.3.2024 klo 1{n}.0{n}"), Line(text, blank_after=True), Line("Vastaa")]
+    assert len(classify(lines, ExtractionSettings(), PageHints(), learned=False).paragraphs) == 6  # rules: prose
+    assert classify(lines, ExtractionSettings(), PageHints()).paragraphs == article
