@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from conftest import article_by_source, run_steps
@@ -82,6 +83,21 @@ def test_url_host_names_an_outlet() -> None:
     assert url_host("https://WWW.News.Example:8080/a?utm_source=x") == "news.example"
     assert url_host("https://amp.news.example/a") == "news.example"
     assert url_host("outlet/file.html") is None
+
+
+@pytest.mark.parametrize("url", [
+    "https://WWW.News.Example:8080/a?utm_source=x", "HTTP://amp.news.example/a/amp", "https://amp.example/a",
+    "http://user:pw@www.news.example/a", "https://[2001:db8::1]:443/a", "http://news.example:notaport/a",
+    "https://news.example./a", "ftp://news.example/a", "  https://www.news.example/a  ", "https:///a",
+])
+def test_url_host_is_the_host_of_the_normalised_url(url: str) -> None:
+    # url_host reads the host without spelling out the rest of the URL again: the same answer.
+    try:
+        parts = urlsplit(normalise_url(url))
+        host = parts.hostname if parts.scheme in ("http", "https") else None
+    except ValueError:
+        host = None
+    assert url_host(url) == (host.removeprefix("www.") if host else None)
 
 
 def _extracted(source: str, page: bytes, final_url: str | None = None) -> Article:

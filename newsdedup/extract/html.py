@@ -8,7 +8,6 @@ marked: promos and teasers written as prose live there."""
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import re
@@ -16,7 +15,6 @@ from collections import Counter
 from functools import lru_cache
 from itertools import pairwise
 from typing import Any
-from urllib.parse import urlsplit
 
 from bs4 import BeautifulSoup, Comment, NavigableString, PageElement, Tag
 from bs4.builder._lxml import LXMLTreeBuilder
@@ -380,8 +378,7 @@ def _site_host(links: list[Tag], anchors: list[Tag]) -> str | None:
     for anchor in anchors:
         href = str(anchor.get("href") or "").strip()
         if href.startswith("http") and href not in feeds:
-            with contextlib.suppress(ValueError):
-                self_links += (urlsplit(href).hostname or "").removeprefix("www.") == host
+            self_links += url_host(href) == host
     return host if self_links >= _SELF_LINKS else None
 
 

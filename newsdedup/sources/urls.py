@@ -41,9 +41,7 @@ def normalise_url(url: str) -> str:
     scheme = parts.scheme.lower()
     if scheme not in _DEFAULT_PORTS or not parts.hostname:
         return url
-    host = parts.hostname  # lower-cased by urlsplit
-    if host.startswith("amp.") and host.count(".") >= 2:
-        host = host[len("amp."):]
+    host = _without_amp(parts.hostname)
     if ":" in host:
         host = f"[{host}]"  # an IPv6 literal keeps its brackets
     netloc = host if port is None or port == _DEFAULT_PORTS[scheme] else f"{host}:{port}"
@@ -57,13 +55,19 @@ def normalise_url(url: str) -> str:
     return urlunsplit((scheme, netloc, path, query, ""))
 
 
+def _without_amp(host: str) -> str:
+    """A host (lower-cased by urlsplit) without the `amp.` of an AMP rendering."""
+    return host[len("amp."):] if host.startswith("amp.") and host.count(".") >= 2 else host
+
+
 def url_host(url: str) -> str | None:
-    """The host a page URL names, as an outlet is called after it: normalised, without `www.` or a
-    port; None unless the URL is absolute http(s)."""
+    """The host a page URL names, as an outlet is called after it: the host of its normalised form
+    (`normalise_url`: the rest of the URL is not spelled out again), without `www.` or a port; None
+    unless the URL is absolute http(s)."""
     try:
-        parts = urlsplit(normalise_url(url))
+        parts = urlsplit(url.strip())
     except ValueError:
         return None
-    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
+    if parts.scheme.lower() not in _DEFAULT_PORTS or not parts.hostname:
         return None
-    return parts.hostname.removeprefix("www.")
+    return _without_amp(parts.hostname).removeprefix("www.")
