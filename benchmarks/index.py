@@ -8,8 +8,8 @@ bounding the index (entries of articles older than the window and a margin leave
 Synthetic articles arrive `--per-day` a day (published that day). The store of N holds all N records
 (placed, each its own story); the index holds those within the window and margin of the newest, built the
 way dedup builds it (the engine's shingling, signatures and band keys, the store's bulk insert) in
-chunks, entries leaving as the window moves (`Store.drop_index_entries`, their keys made again from
-their texts). Records older than that are
+chunks, entries leaving as the window moves (`Store.drop_index_entries` with `Deduplicator.leaving_rows`:
+on SQLite their keys made again from their texts). Records older than that are
 written placed but never signed: their entries would have left already. The timed 1,000 go through the
 real `Deduplicator`; the expiry after them is timed apart. `--window-days 0` indexes everything (no
 window). Sizes are the database's own (`newsdedup.store.read.index_size`: pg_total_relation_size, or
@@ -72,12 +72,11 @@ def place(store: Store, articles: list[Article], engine: Deduplicator, index: bo
 
 def expire(store: Store, engine: Deduplicator, newest: int, kept: int, dropped_to: int) -> int:
     """Drop the entries of articles `dropped_to`.. that fell out of the `kept` newest (by publication
-    day: the window and margin), their keys made again from their texts as `Deduplicator.expire_index`
-    does; returns the new low-water mark."""
+    day: the window and margin) as `Deduplicator.expire_index` does; returns the new low-water mark."""
     oldest_kept = max(0, newest + 1 - kept)
     leaving = [f"a{k:019d}" for k in range(dropped_to, oldest_kept)]
     for start in range(0, len(leaving), _CHUNK):
-        store.drop_index_entries(engine.index_rows(leaving[start : start + _CHUNK]))
+        store.drop_index_entries(engine.leaving_rows(leaving[start : start + _CHUNK]))
     return max(dropped_to, oldest_kept)
 
 

@@ -267,11 +267,15 @@ class Deduplicator:
             self.ensure_index()  # the keys made again below are those the index holds
             leaving, dropped = self.store.index_entries_before(cutoff), 0
             for start in range(0, len(leaving), _REINDEX_BATCH):
-                dropped += self.store.drop_index_entries(self.index_rows(leaving[start : start + _REINDEX_BATCH]))
+                dropped += self.store.drop_index_entries(self.leaving_rows(leaving[start : start + _REINDEX_BATCH]))
             return dropped
 
-    def index_rows(self, article_ids: list[str]) -> IndexRows:
-        """The index rows of stored articles, made again from their texts (what leaves the index)."""
+    def leaving_rows(self, article_ids: list[str]) -> IndexRows:
+        """What the store needs to take stored articles out of the index: their bucket rows made again
+        from their texts where it deletes buckets by key (SQLite); elsewhere (PostgreSQL, whose buckets go
+        with the document row) their document rows alone, without signing any text."""
+        if not self.store.drops_buckets_by_key:
+            return IndexRows([(member_key(a), a) for a in article_ids], [])
         _, signed = self.prepare(self.store.load_articles(article_ids))
         assert signed is not None
         return signed.rows

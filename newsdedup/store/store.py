@@ -743,6 +743,12 @@ class Store:
             newest = conn.execute(q).scalar_one_or_none()
         return newest.date() if newest is not None else None
 
+    @property
+    def drops_buckets_by_key(self) -> bool:
+        """Whether `drop_index_entries` needs the articles' bucket rows: SQLite deletes each by its key;
+        on PostgreSQL an article's buckets are held in its document row and leave with it."""
+        return self.dialect == "sqlite"
+
     def drop_index_entries(self, index: IndexRows) -> int:
         """Take the articles of these index rows (as the engine makes them again from their texts) out of
         the dedup index, bucket memberships and document rows, in one transaction; returns how many were
