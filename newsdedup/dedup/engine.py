@@ -316,10 +316,11 @@ class Deduplicator:
         keys_of = [(signed.doc_keys[n].tolist(), signed.paragraph_keys[n].ravel().tolist())
                    for n in range(len(prepared))]
         cache: dict[str, _Doc] = {d.id: d for d in prepared}
-        # The candidates earlier runs hold, loaded in one go (an article placed earlier in this batch may
-        # still change a shortlist: what is missing then is loaded when needed).
-        self._known(set().union(*(self._shortlist(d, *keys_of[n], members, facts, group_of)
-                                   for n, d in enumerate(prepared))), cache)
+        # The candidates earlier runs hold, loaded in one go. A shortlist is made again only when an
+        # article placed earlier in this batch joined one of its buckets, or stories merged (`touched`).
+        shortlists = [self._shortlist(d, *keys_of[n], members, facts, group_of) for n, d in enumerate(prepared)]
+        self._known(set().union(*shortlists), cache)
+        touched: set[int] = set()  # the bucket keys this batch's articles joined
 
         decisions: list[dict[str, Any]] = []
         overlap_rows: list[dict[str, Any]] = []
@@ -329,8 +330,10 @@ class Deduplicator:
 
         for n, doc in enumerate(prepared):
             my_doc_keys, my_paragraph_keys = keys_of[n]
-            candidates = self._shortlist(doc, my_doc_keys, my_paragraph_keys, members, facts, group_of)
-            self._known(candidates, cache)
+            candidates = shortlists[n]
+            if outcome.merged or not (touched.isdisjoint(my_doc_keys) and touched.isdisjoint(my_paragraph_keys)):
+                candidates = self._shortlist(doc, my_doc_keys, my_paragraph_keys, members, facts, group_of)
+                self._known(candidates, cache)
             kind, matched, similarity = "unique", None, None
             copied: list[tuple[str, float, _Doc]] = []
             # The same text, or a page declaring the same canonical URL (a re-fetched or re-published copy).
@@ -416,8 +419,10 @@ class Deduplicator:
             if doc.canonical_url:
                 url_owner.setdefault(doc.canonical_url, doc.id)
             if doc.id not in text_copies:
-                for key in {*my_doc_keys, *my_paragraph_keys}:
+                mine = {*my_doc_keys, *my_paragraph_keys}
+                for key in mine:
                     members.setdefault(key, []).append(doc.id)
+                touched |= mine
             decisions.append({"id": doc.id, "text_hash": doc.text_hash, "group_id": gid, "kind": kind,
                               "matched": matched, "similarity": similarity})
 
