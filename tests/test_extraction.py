@@ -505,21 +505,45 @@ def test_english_words_that_abbreviate_a_month_elsewhere_are_no_date() -> None:
     assert rules.find_date("He bought the set 12, 2012 edition out 5, 2012") is None
 
 
-def test_the_lean_html_builder_builds_the_same_tree_as_beautifulsoups_own() -> None:
-    from bs4 import BeautifulSoup
-    from bs4.element import AttributeDict
+def _tree(soup: Any) -> list[tuple[Any, ...]]:
+    """Every node in document order, with its parent, siblings and attributes, and checks that the links
+    between them are those of one tree (what BeautifulSoup's navigation and extract() rely on).
+    BeautifulSoup's own builder keeps the doctype and bare boolean attributes as ""; the fast one leaves
+    the doctype out and gives such attributes their name (lxml's tree), as browsers read them."""
+    from bs4 import Doctype, Tag
 
-    from newsdedup.extract.html import _HTMLTreeBuilder
+    nodes = [n for n in soup.descendants if not isinstance(n, Doctype)]
+    for node in nodes:
+        siblings = node.parent.contents
+        at = next(k for k, sibling in enumerate(siblings) if sibling is node)
+        assert node.previous_sibling is (siblings[at - 1] if at else None)
+        assert node.next_sibling is (siblings[at + 1] if at + 1 < len(siblings) else None)
+    first = soup.contents[0] if soup.contents else None
+    chain = [n for n in [first, *first.next_elements] if not isinstance(n, Doctype)] if first is not None else []
+    assert len(chain) == len(nodes) and all(a is b for a, b in zip(chain, nodes, strict=True))
+    assert first is None or first.previous_element is None
+    return [("tag", n.name, {k: v or k for k, v in n.attrs.items()}, n.parent.name, n.can_be_empty_element)
+            if isinstance(n, Tag) else (type(n).__name__, str(n), n.parent.name)
+            for n in nodes if isinstance(n, Tag) or n.parent.name != "[document]" or n.strip()]
+
+
+def test_the_fast_html_builder_builds_the_same_tree_as_beautifulsoups_own() -> None:
+    from bs4 import BeautifulSoup
+
+    from newsdedup.extract.html import _soup
 
     svg = ('<html xmlns:og="http://ogp.me/ns#"><body><p class="a b" data-x="1" xml:lang="en">Text <a href="/x" '
            'hidden>link</a></p><svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">'
            '<use xlink:href="#i"></use></svg><p>After &amp; <b>bold</b></p></body></html>')
-    for page in (HTML_PAGE, svg, "<p>unclosed <div>nested <span>deep", ""):
+    odd = ('<!DOCTYPE html><!-- before --><html><head><style>p { x: 1 }</style><script>var a = "<p>";</script>'
+           '</head><body><pre>  two\n  lines </pre><template><p>later</p></template><p>A<br>B <!-- note --> '
+           '<input type="checkbox" checked> C</p><?php echo 1; ?></body></html>\u200b\n<!-- after -->')
+    deep = "<html><body>" + "<div>" * 300 + "<p>Below lxml's tree depth</p>" + "</div>" * 300 + "</body></html>"
+    for page in (HTML_PAGE, svg, odd, deep, "<p>unclosed <div>nested <span>deep", "just text", ""):
         stock = BeautifulSoup(page, "lxml", multi_valued_attributes=None)
-        lean = BeautifulSoup(page, builder=_HTMLTreeBuilder(multi_valued_attributes=None,
-                                                            attribute_dict_class=AttributeDict))
-        assert str(lean) == str(stock)
-        assert [t.attrs for t in lean.find_all(True)] == [t.attrs for t in stock.find_all(True)]
+        assert _tree(_soup(page)) == _tree(stock)
+    strings = {type(n).__name__ for n in _soup(odd).descendants if isinstance(n, str)}
+    assert {"Comment", "Stylesheet", "Script", "TemplateString"} <= strings
 
 
 def test_teasers_are_never_the_article_when_its_own_story_was_missed() -> None:

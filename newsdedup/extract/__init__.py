@@ -31,6 +31,7 @@ from newsdedup.sources.urls import normalise_url, url_host
 # A comment section headed by its count ("15 comments") ends the article.
 # 7: dates with month names in eight languages, and Chinese/Japanese/Korean dates, are read; comment
 # headings in nine more languages; the text model also learned from phrase-blind copies of its pages.
+# The tree is built from lxml's own (no doctype in it, which counted as the page's prose).
 EXTRACTOR_VERSION = "7"
 
 

@@ -16,9 +16,10 @@ from functools import lru_cache
 from itertools import pairwise
 from typing import Any
 
-from bs4 import BeautifulSoup, Comment, NavigableString, PageElement, Tag
+from bs4 import BeautifulSoup, Comment, NavigableString, PageElement, ProcessingInstruction, Tag
 from bs4.builder._lxml import LXMLTreeBuilder
-from bs4.element import AttributeDict
+from bs4.element import AttributeDict, AttributeValueList
+from lxml import etree
 
 from newsdedup.extract import metadata
 from newsdedup.extract.lines import Line, PageHints, fold_spaces
@@ -63,26 +64,112 @@ _BLOCK_TAGS = _PARAGRAPH_TAGS | {
 }
 
 
-class _HTMLTreeBuilder(LXMLTreeBuilder):
-    """BeautifulSoup's lxml HTML builder, without the namespace work HTML never needs: lxml's HTML
-    parser reports no namespaces, yet the stock builder copies every tag's attributes twice through
-    Python-level dict methods to look for them (a fifth of the parse). The tree is the same (tested);
-    anything namespaced still goes the stock way."""
+# lxml builds no tree deeper than this (libxml2's limit) and silently leaves out what lies below; its
+# parser, as BeautifulSoup's own builder drives it, reports every element however deep.
+_LXML_MAX_DEPTH = 256
 
-    def start(self, tag: Any, attrib: Any, nsmap: Any = None) -> None:
-        if nsmap or len(self.nsmaps) > 1 or "{" in tag:
-            return super().start(tag, attrib, nsmap or {})
-        assert self.soup is not None
-        self.soup.handle_starttag(tag, None, None, AttributeDict(attrib),
-                                  namespaces=self.active_namespace_prefixes[-1])
-        return None
+
+def _builder() -> LXMLTreeBuilder:
+    # Attributes stay strings (no class lists made for every tag: a sixth of the parse); the few readers
+    # of class and rel split them themselves.
+    return LXMLTreeBuilder(multi_valued_attributes=None, attribute_dict_class=AttributeDict)
+
+
+def _soup(markup: str) -> BeautifulSoup:
+    """The page as BeautifulSoup's lxml builder makes it (the same tags, strings and links between
+    them: tested), built another way. BeautifulSoup's builder has lxml call back into Python for every
+    tag, string and attribute, each call a chain of method calls; here lxml parses the page into its own
+    tree in C, and one loop over it makes the BeautifulSoup objects, filling their fields directly:
+    the tree is built in half the time. A page nested deeper than lxml's tree goes (`_LXML_MAX_DEPTH`)
+    is built by BeautifulSoup's own builder."""
+    soup = BeautifulSoup("", builder=_builder())
+    parser = etree.HTMLParser(recover=True)
+    parser.feed(markup)
+    root = parser.close()
+    if root is None:
+        return soup  # no element at all (an empty page): an empty tree
+    builder = soup.builder
+    containers, keep_spaces = builder.string_containers, builder.preserve_whitespace_tags
+    empty_tags = builder.empty_element_tags or set()
+    # What every tag built by BeautifulSoup's HTML builder holds, but its name, attributes and links.
+    shared = {"parser_class": BeautifulSoup, "namespace": None, "_namespaces": {}, "prefix": None,
+              "sourceline": None, "sourcepos": None, "attribute_value_list_class": AttributeValueList,
+              "known_xml": False, "hidden": False, "cdata_list_attributes": builder.cdata_list_attributes,
+              "preserve_whitespace_tags": keep_spaces, "next_element": None, "next_sibling": None,
+              "previous_sibling": None, "interesting_string_types": Tag.MAIN_CONTENT_STRING_TYPES}
+    spaces = BeautifulSoup.ASCII_SPACES
+    last: PageElement | None = None  # the node before the next one in document order (the soup is none)
+    parents: list[Tag] = [soup]
+    string_class: type[NavigableString] = NavigableString  # Script, Stylesheet, ... inside those tags
+    outer_classes: list[type[NavigableString]] = []
+    preserving = 0  # open <pre> and <textarea>: their white space is kept as written
+
+    def add(node: PageElement, parent: Tag) -> None:
+        nonlocal last
+        siblings = parent.contents
+        before = siblings[-1] if siblings else None
+        if before is not None:
+            before.next_sibling = node
+        fields = node.__dict__
+        fields["parent"], fields["previous_element"], fields["previous_sibling"] = parent, last, before
+        fields["next_element"] = fields["next_sibling"] = None
+        if last is not None:
+            last.next_element = node
+        siblings.append(node)
+        last = node
+
+    def add_string(value: str, parent: Tag, cls: type[NavigableString]) -> None:
+        if not preserving and not value.strip(spaces):
+            value = "\n" if "\n" in value else " "  # as BeautifulSoup keeps white space between tags
+        string = str.__new__(cls, value)
+        string.__dict__["hidden"] = False
+        add(string, parent)
+
+    def special(node: Any) -> type[NavigableString]:
+        return Comment if node.tag is etree.Comment else ProcessingInstruction
+
+    # The document's top level: comments around the root, the root, and what a page puts after its end
+    # (lxml, like BeautifulSoup, makes text after </html> a second <html>).
+    for top in [*reversed(list(root.itersiblings(preceding=True))), root, *root.itersiblings()]:
+        if not isinstance(top.tag, str):
+            add_string(top.text or "", soup, special(top))
+            continue
+        for event, element in etree.iterwalk(top, events=("start", "end", "comment", "pi")):
+            if event == "start":
+                if len(parents) >= _LXML_MAX_DEPTH:  # lxml's tree stopped here; its parser reads on
+                    soup.decompose()
+                    return BeautifulSoup(markup, builder=_builder())
+                name = element.tag
+                tag = Tag.__new__(Tag)
+                fields = tag.__dict__
+                fields.update(shared)
+                fields["name"], fields["contents"] = name, []
+                fields["attrs"] = AttributeDict(element.items())
+                fields["can_be_empty_element"] = name in empty_tags
+                add(tag, parents[-1])
+                parents.append(tag)
+                if name in containers:
+                    fields["interesting_string_types"] = {containers[name]}
+                    outer_classes.append(string_class)
+                    string_class = containers[name]
+                preserving += name in keep_spaces
+                if element.text:
+                    add_string(element.text, tag, string_class)
+                continue
+            if event == "end":
+                name = parents.pop().name
+                if name in containers:
+                    string_class = outer_classes.pop()
+                preserving -= name in keep_spaces
+            else:
+                add_string(element.text or "", parents[-1], special(element))
+            if element.tail and element is not top:
+                add_string(element.tail, parents[-1], string_class)
+    return soup
 
 
 def parse_html(markup: str) -> tuple[list[Line], PageHints]:
-    # Attributes stay strings (no class lists made for every tag: a sixth of the parse); the few
-    # readers of class and rel split them themselves.
-    builder = _HTMLTreeBuilder(multi_valued_attributes=None, attribute_dict_class=AttributeDict)
-    soup = BeautifulSoup(_LAYOUT_WHITESPACE.sub("><", markup), builder=builder)
+    soup = _soup(_LAYOUT_WHITESPACE.sub("><", markup))
     # One walk finds the tags metadata comes from, and what never shows (scripts, styles, comments, ...),
     # removed before anything else.
     found: dict[str, list[Tag]] = {name: [] for name in _METADATA_TAGS}
