@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+from bs4 import Comment
 from conftest import SEEDS
 
 from newsdedup.documents import Article, RawDocument
@@ -544,6 +545,19 @@ def test_the_fast_html_builder_builds_the_same_tree_as_beautifulsoups_own() -> N
         assert _tree(_soup(page)) == _tree(stock)
     strings = {type(n).__name__ for n in _soup(odd).descendants if isinstance(n, str)}
     assert {"Comment", "Stylesheet", "Script", "TemplateString"} <= strings
+
+
+def test_what_never_shows_is_never_built_and_the_text_around_it_stays() -> None:
+    from newsdedup.extract.html import _soup
+
+    page = ('<html><head><script type="application/ld+json">{"headline": "H"}</script><script>var a;</script>'
+            '</head><body><p>One <script>x()</script>two <!-- note -->three<svg><g><text>svg</text></g></svg> four'
+            '</p><noscript><p>Enable scripts</p></noscript><p>Five</p></body></html>')
+    soup = _soup(page, frozenset({"script", "svg", "noscript"}))
+    assert [p.get_text() for p in soup.find_all("p")] == ["One two three four", "Five"]
+    assert [s.string for s in soup.find_all("script")] == ['{"headline": "H"}']  # the page's metadata
+    assert not soup.find_all(string=lambda text: isinstance(text, Comment)) and not soup.find("svg")
+    assert _tree(soup)  # one consistent tree
 
 
 def test_teasers_are_never_the_article_when_its_own_story_was_missed() -> None:

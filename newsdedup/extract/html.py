@@ -30,6 +30,7 @@ _DROP_TAGS = [
     "select", "input", "video", "audio", "head",
 ]
 _DROP_SET = set(_DROP_TAGS)
+_UNBUILT = frozenset(_DROP_SET - {"head"})
 _METADATA_TAGS = ("meta", "h1", "h2", "h3", "time", "link", "script", "html", "a")
 _FEED_TYPES = {"application/rss+xml", "application/atom+xml"}
 _SELF_LINKS = 3  # links to its feed's host that make a page that site's own (not a feed service's)
@@ -75,13 +76,16 @@ def _builder() -> LXMLTreeBuilder:
     return LXMLTreeBuilder(multi_valued_attributes=None, attribute_dict_class=AttributeDict)
 
 
-def _soup(markup: str) -> BeautifulSoup:
+def _soup(markup: str, unseen: frozenset[str] = frozenset()) -> BeautifulSoup:
     """The page as BeautifulSoup's lxml builder makes it (the same tags, strings and links between
     them: tested), built another way. BeautifulSoup's builder has lxml call back into Python for every
     tag, string and attribute, each call a chain of method calls; here lxml parses the page into its own
     tree in C, and one loop over it makes the BeautifulSoup objects, filling their fields directly:
     the tree is built in half the time. A page nested deeper than lxml's tree goes (`_LXML_MAX_DEPTH`)
-    is built by BeautifulSoup's own builder."""
+    is built by BeautifulSoup's own builder.
+
+    Elements named in `unseen` are never built, nor anything inside them, and with them comments: what
+    never shows on the page (a <script> holding JSON-LD is built: it is the page's metadata)."""
     soup = BeautifulSoup("", builder=_builder())
     parser = etree.HTMLParser(recover=True)
     parser.feed(markup)
@@ -130,16 +134,24 @@ def _soup(markup: str) -> BeautifulSoup:
 
     # The document's top level: comments around the root, the root, and what a page puts after its end
     # (lxml, like BeautifulSoup, makes text after </html> a second <html>).
+    comments = not unseen
+    skipped = None  # the element being left out, whose end comes next
     for top in [*reversed(list(root.itersiblings(preceding=True))), root, *root.itersiblings()]:
         if not isinstance(top.tag, str):
-            add_string(top.text or "", soup, special(top))
+            if comments:
+                add_string(top.text or "", soup, special(top))
             continue
-        for event, element in etree.iterwalk(top, events=("start", "end", "comment", "pi")):
+        walk = etree.iterwalk(top, events=("start", "end", "comment", "pi"))
+        for event, element in walk:
             if event == "start":
                 if len(parents) >= _LXML_MAX_DEPTH:  # lxml's tree stopped here; its parser reads on
                     soup.decompose()
                     return BeautifulSoup(markup, builder=_builder())
                 name = element.tag
+                if name in unseen and not (name == "script" and _is_json_ld(element.get("type"))):
+                    walk.skip_subtree()
+                    skipped = element
+                    continue
                 tag = Tag.__new__(Tag)
                 fields = tag.__dict__
                 fields.update(shared)
@@ -157,11 +169,14 @@ def _soup(markup: str) -> BeautifulSoup:
                     add_string(element.text, tag, string_class)
                 continue
             if event == "end":
-                name = parents.pop().name
-                if name in containers:
-                    string_class = outer_classes.pop()
-                preserving -= name in keep_spaces
-            else:
+                if element is skipped:
+                    skipped = None
+                else:
+                    name = parents.pop().name
+                    if name in containers:
+                        string_class = outer_classes.pop()
+                    preserving -= name in keep_spaces
+            elif comments:
                 add_string(element.text or "", parents[-1], special(element))
             if element.tail and element is not top:
                 add_string(element.tail, parents[-1], string_class)
@@ -169,9 +184,10 @@ def _soup(markup: str) -> BeautifulSoup:
 
 
 def parse_html(markup: str) -> tuple[list[Line], PageHints]:
-    soup = _soup(_LAYOUT_WHITESPACE.sub("><", markup))
-    # One walk finds the tags metadata comes from, and what never shows (scripts, styles, comments, ...),
-    # removed before anything else.
+    # What never shows (scripts, styles, comments, ...) is never built; the <head> and JSON-LD scripts
+    # are, for the metadata, then removed with the rest before anything else.
+    soup = _soup(_LAYOUT_WHITESPACE.sub("><", markup), _UNBUILT)
+    # One walk finds the tags metadata comes from, and what never shows.
     found: dict[str, list[Tag]] = {name: [] for name in _METADATA_TAGS}
     unseen: list[PageElement] = []
     for node in soup.descendants:
@@ -469,10 +485,14 @@ def _site_host(links: list[Tag], anchors: list[Tag]) -> str | None:
     return host if self_links >= _SELF_LINKS else None
 
 
+def _is_json_ld(script_type: Any) -> bool:
+    return str(script_type or "").strip().lower() == "application/ld+json"
+
+
 def _json_ld(scripts: list[Tag]) -> dict[str, Any]:
     """The first schema.org article object in the page's JSON-LD scripts, if any."""
     for script in scripts:
-        if str(script.get("type") or "").strip().lower() != "application/ld+json":
+        if not _is_json_ld(script.get("type")):
             continue
         try:
             data = json.loads(script.string or "")
