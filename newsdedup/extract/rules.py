@@ -270,7 +270,12 @@ def title_case_ratio(line: str) -> float:
     return sum(w[0].isupper() for w in content) / len(content)
 
 
+_YEAR = re.compile(r"\d{4}")
+
+
 def find_date(text: str) -> date | None:
+    if not _YEAR.search(text):  # every form read has a four-digit year: most lines are out at once
+        return None
     for pattern, order in _DATE_PATTERNS:
         match = pattern.search(text)
         if not match:
