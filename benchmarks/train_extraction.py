@@ -54,7 +54,8 @@ BANDS = {"html": (0.5, 0.5), "text": (0.3, 1.01)}
 # markup more than on phrases (silenced 0.963 / 0.942, against 0.972 / 0.941), and taught so it lost
 # dev pages (0.972 -> 0.968): it learns from pages as they are.
 UNLISTED_COPIES = {"text": 1.0}  # weight of each page's second, phrase-blind copy
-# rules.py's phrase lists and patterns that read words of particular languages (month names: see below).
+# rules.py's phrase lists and patterns that read words of particular languages (the month names are
+# taken out of the date patterns by `unlisted_language`).
 LANGUAGE_BOUND = ("PROMPT", "COMMENTS_HEADING", "AUTHOR_BIO", "AUTHOR_HEADING", "SITE_NOTICE", "CREDIT",
                   "TEASER_HEADING", "BYLINE", "QUESTION", "ANSWER", "_DATE_LABEL")
 
