@@ -79,10 +79,12 @@ def _builder() -> LXMLTreeBuilder:
 def _soup(markup: str, unseen: frozenset[str] = frozenset()) -> BeautifulSoup:
     """The page as BeautifulSoup's lxml builder makes it (the same tags, strings and links between
     them: tested), but for the doctype, left out (with the white space around one misplaced in the
-    body merged into one string), and bare boolean attributes, which hold their name. Built another way. BeautifulSoup's builder has lxml call back into Python for every
-    tag, string and attribute, each call a chain of method calls; here lxml parses the page into its own
-    tree in C, and one loop over it makes the BeautifulSoup objects, filling their fields directly:
-    the tree is built in half the time. A page nested deeper than lxml's tree goes (`_LXML_MAX_DEPTH`)
+    body merged into one string), and bare boolean attributes, which hold their name.
+
+    Built another way: BeautifulSoup's builder has lxml call back into Python for every tag, string
+    and attribute, each call a chain of method calls; here lxml parses the page into its own tree in C,
+    and one loop over it makes the BeautifulSoup objects, filling their fields directly: the tree is
+    built in half the time. A page nested deeper than lxml's tree goes (`_LXML_MAX_DEPTH`)
     is built by BeautifulSoup's own builder.
 
     Elements named in `unseen` are never built, nor anything inside them, and with them comments: what
