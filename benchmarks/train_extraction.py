@@ -22,6 +22,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.extraction import forget_lines
 from newsdedup.config import ExtractionSettings
 from newsdedup.documents import RawDocument
 from newsdedup.extract import Page, classifier, page_hints, read_page, rules
@@ -70,20 +71,14 @@ def unlisted_language() -> Iterator[None]:
     for name in LANGUAGE_BOUND:
         setattr(rules, name, never)
     rules._DATE_PATTERNS = [(pattern, order) for pattern, order in dates if "M" not in order]
-    _forget_lines()
+    forget_lines()
     try:
         yield
     finally:
         for name, pattern in saved.items():
             setattr(rules, name, pattern)
         rules._DATE_PATTERNS = dates
-        _forget_lines()
-
-
-def _forget_lines() -> None:
-    from benchmarks.extraction import forget_lines
-
-    forget_lines()
+        forget_lines()
 
 
 def page_of(row: dict[str, Any], kind: str) -> Page | None:

@@ -98,12 +98,12 @@ def _soup(markup: str, unseen: frozenset[str] = frozenset()) -> BeautifulSoup:
     builder = soup.builder
     containers, keep_spaces = builder.string_containers, builder.preserve_whitespace_tags
     empty_tags = builder.empty_element_tags or set()
-    # What every tag built by BeautifulSoup's HTML builder holds, but its name, attributes and links.
+    # What every tag built by BeautifulSoup's HTML builder holds, but its name, attributes and links
+    # (`add` sets those).
     shared = {"parser_class": BeautifulSoup, "namespace": None, "_namespaces": {}, "prefix": None,
               "sourceline": None, "sourcepos": None, "attribute_value_list_class": AttributeValueList,
               "known_xml": False, "hidden": False, "cdata_list_attributes": builder.cdata_list_attributes,
-              "preserve_whitespace_tags": keep_spaces, "next_element": None, "next_sibling": None,
-              "previous_sibling": None, "interesting_string_types": Tag.MAIN_CONTENT_STRING_TYPES}
+              "preserve_whitespace_tags": keep_spaces, "interesting_string_types": Tag.MAIN_CONTENT_STRING_TYPES}
     spaces = BeautifulSoup.ASCII_SPACES
     last: PageElement | None = None  # the node before the next one in document order (the soup is none)
     parents: list[Tag] = [soup]
