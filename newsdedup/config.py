@@ -87,6 +87,15 @@ class DedupSettings:
     # (Teasers of other stories are removed by extraction before they can link anything.)
     min_overlap_paragraphs: int = 2
     verbatim_paragraph: float = 0.8
+    # Rewritten reports (dedup/rewrites.py): a report put in other words shares no paragraph verbatim,
+    # yet its sentences keep their source's content words, in order. Of the other stories an article
+    # is compared with, one is linked when at least `rewrite_sentences` sentence pairs of word-stem Dice
+    # >= `rewrite_similarity` follow in the same order in both, making up `rewrite_share` of the
+    # shorter text's sentences (benchmarks/rewrites.py measures it on retold dev bodies; among the 1,015
+    # dev extraction pages' own bodies it links nothing the verbatim tests had not).
+    rewrite_similarity: float = 0.5
+    rewrite_sentences: int = 3
+    rewrite_share: float = 0.4
     seed: int = 1
 
     def __post_init__(self) -> None:

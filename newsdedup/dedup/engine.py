@@ -8,7 +8,9 @@ For each batch of new articles, in arrival order:
    `near_duplicate_jaccard`, or most of the shorter text found in the longer with both opening alike
    (abridged, edited or OCR-noised copies; a report lifting passages from the middle opens otherwise);
 3. **overlap**: paragraphs found through the paragraph-level LSH bands and verified above
-   `paragraph_similarity` link the article to documents of other groups, pair by pair.
+   `paragraph_similarity` link the article to documents of other groups, pair by pair;
+4. **rewrite**: a document of another group, among those the article was compared with, whose
+   sentences it retells in other words and in the same order (rewrites.aligned) is linked too.
 
 Signatures and bands of earlier runs come from the store: a run hashes only its new articles. The
 store records the parameters its index was built with; when they change (shingle size, permutations,
@@ -29,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from newsdedup.config import DedupSettings
-from newsdedup.dedup import minhash
+from newsdedup.dedup import minhash, rewrites
 from newsdedup.store.store import ArticleFacts, IndexRows, Store, StoredArticle
 
 DOC, PARAGRAPH, OPENING = 0, 1, 2  # band-key salts: document, paragraph and opening buckets share one table
@@ -40,6 +42,7 @@ _CLOSEST_PER_GROUP = 2  # members of a candidate story compared besides its full
 INDEX_FORMAT = 4
 _INDEX_META = "dedup_index"
 _REINDEX_BATCH = 1000
+_Pairs = list[tuple[int, int, float]]  # (paragraph here, paragraph there, similarity) of a link
 _RUN, _RUN_SHARED = 32, 20  # where shared text begins: 20 of 32 consecutive character windows found
 
 
@@ -62,6 +65,7 @@ class _Doc:
     published: str | None
     ingested_at: datetime
     seq: int
+    paragraphs: list[str]
     paragraph_words: list[int]
     text_hash: str  # of the normalised text: the same for exact copies
     source: _Shingled
@@ -90,6 +94,10 @@ class _Doc:
     @cached_property
     def paragraph_shingles(self) -> dict[int, frozenset[int]]:
         return {i: self.source.set_of(t) for i, t in self.paragraph_texts.items()}
+
+    @cached_property
+    def sentences(self) -> rewrites.Sentences:
+        return rewrites.sentences(self.paragraphs)
 
 
 @dataclass
@@ -176,7 +184,7 @@ class Deduplicator:
             first = paragraph_bounds[a]
             text = token_bytes[8 * token_bounds[a] : 8 * token_bounds[a + 1]]
             docs.append(_Doc(
-                article.id, article.published, article.ingested_at, article.seq,
+                article.id, article.published, article.ingested_at, article.seq, article.paragraphs,
                 words_list[first : paragraph_bounds[a + 1]], hashlib.sha256(text).hexdigest(), source,
                 {long_list[m] - first: m for m in range(long_bounds[a], long_bounds[a + 1])},
                 "\n".join(article.paragraphs), s.char_shingle_size, s.lede_offset,
@@ -392,24 +400,22 @@ class Deduplicator:
             group_state[gid] = (canonical, size)
             changed_groups[gid] = (canonical, size)
 
-            # Passages shared with other stories (copies of this one are grouped, not linked).
+            # Passages shared with other stories (copies of this one are grouped, not linked): lifted
+            # verbatim, or else retold in other words.
             lifted_from = [c for c in candidates if group_of[c] != gid]
-            for other, pairs in self._paragraph_matches(doc, my_paragraph_keys, lifted_from, members, cache).items():
-                other_doc = cache[other]
-                if doc.outlet and doc.outlet == other_doc.outlet:
-                    # What two pages of one outlet share beside their stories is its furniture (comment
-                    # rules, author boxes, a blog's sidebar), never evidence of copying.
-                    continue
-                if len(pairs) < s.min_overlap_paragraphs and not any(
-                        sim >= s.verbatim_paragraph and doc.paragraph_words[i] >= 2 * s.min_paragraph_words
-                        for i, _, sim in pairs):
-                    # One loosely shared paragraph is a common quote, one short line a slogan or a
-                    # site's tagline, not a lifted passage.
-                    continue
+            links = {other: pairs for other, pairs in
+                     self._paragraph_matches(doc, my_paragraph_keys, lifted_from, members, cache).items()
+                     if not _same_outlet(doc, cache[other]) and (len(pairs) >= s.min_overlap_paragraphs or any(
+                         sim >= s.verbatim_paragraph and doc.paragraph_words[i] >= 2 * s.min_paragraph_words
+                         for i, _, sim in pairs))}
+            # (One loosely shared paragraph is a common quote, one short line a slogan or a site's
+            # tagline, not a lifted passage.)
+            links.update(self._rewrite_matches(doc, lifted_from, links, group_of, cache))
+            for other, pairs in links.items():
                 overlap_rows.append({
                     "article_a": doc.id, "article_b": other, "pairs": [[i, j, round(sim, 3)] for i, j, sim in pairs],
                     "share_a": _share(doc, [i for i, _, _ in pairs]),
-                    "share_b": _share(other_doc, [j for _, j, _ in pairs]),
+                    "share_b": _share(cache[other], [j for _, j, _ in pairs]),
                 })
                 outcome.overlaps += 1
                 outcome.top_overlaps.append((doc.id, other, len(pairs)))
@@ -526,6 +532,34 @@ class Deduplicator:
             and max(_shared_from(doc.opening, theirs), _shared_from(other.opening, mine)) <= s.lede_offset)
         return max(jaccard, contained) if is_copy else None
 
+    def _rewrite_matches(self, doc: _Doc, others: list[str], linked: dict[str, _Pairs],
+                         group_of: dict[str, str | None], cache: dict[str, _Doc]) -> dict[str, _Pairs]:
+        """Of the other stories `doc` was compared with (`others`, their closest members) and is not
+        `linked` to yet, a member whose sentences `doc` retells in other words, in the same order, with
+        its paragraph pairs (the best Dice of their sentences): rewrites.aligned, at least
+        `rewrite_sentences` sentence pairs making up `rewrite_share` of the shorter text's sentences. A
+        text found mostly verbatim in the other is a copy or a lift, for the tests above to judge."""
+        s = self.settings
+        done = {group_of[a] for a in linked}
+        found: dict[str, _Pairs] = {}
+        for other in _in_arrival_order(cache[a] for a in others if a not in linked):
+            if (group_of[other.id] in done or _same_outlet(doc, other)
+                    or _common(doc.windows, other.windows) >= s.containment * min(len(doc.windows), len(other.windows))
+                    or min(len(doc.sentences), len(other.sentences)) < s.rewrite_sentences
+                    or not rewrites.may_align(doc.sentences, other.sentences, s.rewrite_similarity, s.rewrite_share)):
+                continue
+            needed = max(s.rewrite_sentences, s.rewrite_share * min(len(doc.sentences), len(other.sentences)))
+            chain = rewrites.aligned(doc.sentences, other.sentences, s.rewrite_similarity, needed)
+            if len(chain) < needed:
+                continue
+            best: dict[tuple[int, int], float] = {}
+            for i, j, dice in chain:
+                pair = (doc.sentences[i].paragraph, other.sentences[j].paragraph)
+                best[pair] = max(best.get(pair, 0.0), dice)
+            found[other.id] = [(i, j, dice) for (i, j), dice in sorted(best.items())]
+            done.add(group_of[other.id])  # one link to a story
+        return found
+
     def _paragraph_matches(
         self,
         doc: _Doc,
@@ -611,6 +645,12 @@ def _shared_from(opening: np.ndarray, other: np.ndarray) -> int:
         return 0 if shared.all() and len(shared) else len(opening) + 1
     runs = np.flatnonzero(np.convolve(shared, np.ones(_RUN, dtype=np.int8), "valid") >= _RUN_SHARED)
     return int(runs[0]) if len(runs) else len(opening) + 1
+
+
+def _same_outlet(doc: _Doc, other: _Doc) -> bool:
+    """Both pages come from one known outlet: what they share beside their stories is its furniture
+    (comment rules, author boxes, a blog's sidebar), never evidence of copying."""
+    return bool(doc.outlet) and doc.outlet == other.outlet
 
 
 def _share(doc: _Doc, paragraphs: list[int]) -> float:
