@@ -10,7 +10,9 @@ Word order inside a sentence is lost, its content words partly kept: no shared w
 letter windows. Every body is its own document of its page's host, the retellings of another outlet.
 
 Prints, per `keep`: retellings linked to (or grouped with) their source; links between the real
-bodies of different hosts (each printed: wire stories told twice, quotes), and dedup docs/s."""
+bodies of different hosts (each printed: wire stories told twice, quotes), and dedup docs/s. Then the
+sentence test alone on the real bodies' topical neighbours (pairs of two hosts sharing rarer word
+stems: reports of one event written apart among them), and the pairs it would link."""
 
 from __future__ import annotations
 
@@ -20,10 +22,14 @@ import json
 import random
 import re
 import time
+from collections import Counter
+from itertools import combinations
 from urllib.parse import urlsplit
 
 from _eval import EVAL
 
+from newsdedup.config import DedupSettings, Settings
+from newsdedup.dedup import rewrites
 from newsdedup.evaluation import dedup_pages
 
 FILLERS = ("thing", "matter", "people", "really", "many", "indeed", "perhaps", "very")
@@ -54,33 +60,67 @@ def retell(text: str, keep: float, rng: random.Random) -> str:
     return "\n".join(paragraphs)
 
 
+def measure(real: list[dict[str, str]], keep: float, sample: int) -> tuple[int, list[tuple[str, str]], float]:
+    """Retellings of `sample` bodies linked to (or grouped with) their source; links between the real
+    bodies of two hosts; docs/s (extraction included)."""
+    rng = random.Random(1)
+    sources = rng.sample(real, sample)
+    retold = [{"id": f"retold-{d['id']}", "outlet": "retold", "text": retell(d["text"], keep, rng)} for d in sources]
+    start = time.perf_counter()
+    result = dedup_pages(real + retold)
+    rate = len(real + retold) / (time.perf_counter() - start)
+    clusters, by_id = result["clusters"], {d["id"]: d for d in real}
+    linked = {frozenset(pair) for pair in result["overlaps"]}
+    found = sum(clusters[r["id"]] == clusters[d["id"]] or frozenset((r["id"], d["id"])) in linked
+                for r, d in zip(retold, sources, strict=True))
+    between = sorted((by_id[a]["url"], by_id[b]["url"]) for a, b in (sorted(pair) for pair in linked)
+                     if a in by_id and b in by_id and by_id[a]["outlet"] != by_id[b]["outlet"])
+    return found, between, rate
+
+
+def neighbours(real: list[dict[str, str]], settings: DedupSettings) -> tuple[int, list[tuple[str, str, int]]]:
+    """The sentence test alone on every pair of real bodies of two hosts sharing 5 or more of the rarer
+    word stems (held by at most 40 bodies): the topical neighbours, reports of one event written apart
+    among them, whether or not dedup's buckets would bring them together. Returns how many pairs, and
+    those it would link (urls, sentence pairs)."""
+    told = [rewrites.sentences(d["text"].split("\n")) for d in real]
+    holders: dict[str, list[int]] = {}
+    for k, sentences in enumerate(told):
+        for stem in sentences.stems:
+            holders.setdefault(stem, []).append(k)
+    shared: Counter[tuple[int, int]] = Counter()
+    for ks in holders.values():
+        if len(ks) <= 40:
+            shared.update(combinations(ks, 2))
+    pairs = [(a, b) for (a, b), n in shared.items() if n >= 5 and real[a]["outlet"] != real[b]["outlet"]]
+    linked = []
+    for a, b in sorted(pairs):
+        shorter = min(len(told[a]), len(told[b]))
+        needed = max(settings.rewrite_sentences, settings.rewrite_share * shorter)
+        chain = rewrites.aligned(told[a], told[b], settings.rewrite_similarity, needed)
+        if shorter >= settings.rewrite_sentences and len(chain) >= needed:
+            linked.append((real[a]["url"], real[b]["url"], len(chain)))
+    return len(pairs), linked
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sample", type=int, default=200, help="bodies retold per run")
     parser.add_argument("--keep", type=float, nargs="+", default=[0.5, 0.6, 0.7])
     args = parser.parse_args()
     real = bodies()
-    by_id = {d["id"]: d for d in real}
     for keep in args.keep:
-        rng = random.Random(1)
-        sources = rng.sample(real, args.sample)
-        retold = [{"id": f"retold-{d['id']}", "outlet": "retold", "text": retell(d["text"], keep, rng)}
-                  for d in sources]
-        start = time.perf_counter()
-        result = dedup_pages(real + retold)
-        seconds = time.perf_counter() - start
-        clusters = result["clusters"]
-        linked = {frozenset(pair) for pair in result["overlaps"]}
-        found = sum(clusters[r["id"]] == clusters[d["id"]] or frozenset((r["id"], d["id"])) in linked
-                    for r, d in zip(retold, sources, strict=True))
-        between = sorted(tuple(sorted(pair)) for pair in linked
-                         if all(i in by_id for i in pair) and len({by_id[i]["outlet"] for i in pair}) == 2)
-        print(f"keep {keep}: {found} of {len(retold)} retellings linked to their source ({found / len(retold):.0%}); "
-              f"{len(between)} links between real bodies of two hosts; {len(real + retold) / seconds:.0f} docs/s "
-              "(extraction included)")
+        found, between, rate = measure(real, keep, args.sample)
+        print(f"keep {keep}: {found} of {args.sample} retellings linked to their source ({found / args.sample:.0%}); "
+              f"{len(between)} links between real bodies of two hosts; {rate:.0f} docs/s (extraction included)")
         if keep == args.keep[0]:
             for a, b in between:
-                print(f"   {by_id[a]['url']}  <->  {by_id[b]['url']}")
+                print(f"   {a}  <->  {b}")
+    count, linked = neighbours(real, Settings.from_env().dedup)
+    print(f"topical neighbours (real bodies of two hosts sharing >= 5 rarer stems): {count} pairs, "
+          f"{len(linked)} retold by the sentence test alone")
+    for a, b, n in linked:
+        print(f"   {n} sentences: {a}  <->  {b}")
 
 
 if __name__ == "__main__":
