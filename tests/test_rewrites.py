@@ -67,12 +67,15 @@ def result() -> dict[str, Any]:
         {"id": "source", "outlet": "wire", "text": _page("Storm floods Westport harbour", SOURCE)},
         {"id": "retold", "outlet": "gazette", "text": _page("Westport evacuated as storm hits", RETOLD)},
         {"id": "independent", "outlet": "courier", "text": _page("Westport cleans up", INDEPENDENT)},
+        # The retelling run again verbatim elsewhere: one story with it, linked once through it.
+        {"id": "retold-again", "outlet": "herald", "text": _page("Storm hits Westport", RETOLD)},
     ]
     return dedup_pages(docs)
 
 
 def test_a_retold_report_is_linked_to_its_source_and_not_grouped(result: dict[str, Any]) -> None:
     assert result["clusters"]["retold"] != result["clusters"]["source"]
+    assert result["clusters"]["retold-again"] == result["clusters"]["retold"]
     assert {frozenset(pair) for pair in result["overlaps"]} == {frozenset(("retold", "source"))}
 
 

@@ -42,6 +42,11 @@ _CLOSEST_PER_GROUP = 2  # members of a candidate story compared besides its full
 INDEX_FORMAT = 4
 _INDEX_META = "dedup_index"
 _REINDEX_BATCH = 1000
+# Below this share of the shorter text's windows found in the other, two texts are not compared sentence
+# by sentence: a retelling keeps its source's names and long words (retold dev bodies linked: 0.23 and
+# up), while most candidates of other stories met through one shared line or bucket (86 % of those on
+# benchmarks/pipeline.py's pages keep under 0.1: their sentences are not read).
+_RETOLD_WINDOWS = 0.1
 _Pairs = list[tuple[int, int, float]]  # (paragraph here, paragraph there, similarity) of a link
 _RUN, _RUN_SHARED = 32, 20  # where shared text begins: 20 of 32 consecutive character windows found
 
@@ -410,7 +415,8 @@ class Deduplicator:
                          for i, _, sim in pairs))}
             # (One loosely shared paragraph is a common quote, one short line a slogan or a site's
             # tagline, not a lifted passage.)
-            links.update(self._rewrite_matches(doc, lifted_from, links, group_of, cache))
+            if kind != "exact":  # (an exact copy's text was compared when it first came: its story is linked)
+                links.update(self._rewrite_matches(doc, lifted_from, links, group_of, cache))
             for other, pairs in links.items():
                 overlap_rows.append({
                     "article_a": doc.id, "article_b": other, "pairs": [[i, j, round(sim, 3)] for i, j, sim in pairs],
@@ -538,13 +544,17 @@ class Deduplicator:
         `linked` to yet, a member whose sentences `doc` retells in other words, in the same order, with
         its paragraph pairs (the best Dice of their sentences): rewrites.aligned, at least
         `rewrite_sentences` sentence pairs making up `rewrite_share` of the shorter text's sentences. A
-        text found mostly verbatim in the other is a copy or a lift, for the tests above to judge."""
+        text found mostly verbatim in the other is a copy or a lift, for the tests above to judge; one
+        keeping under `_RETOLD_WINDOWS` of its letter windows there met it through a shared line, not a
+        retelling (which keeps its source's names and long words)."""
         s = self.settings
         done = {group_of[a] for a in linked}
         found: dict[str, _Pairs] = {}
         for other in _in_arrival_order(cache[a] for a in others if a not in linked):
-            if (group_of[other.id] in done or _same_outlet(doc, other)
-                    or _common(doc.windows, other.windows) >= s.containment * min(len(doc.windows), len(other.windows))
+            if group_of[other.id] in done or _same_outlet(doc, other):
+                continue
+            shared = _common(doc.windows, other.windows) / (min(len(doc.windows), len(other.windows)) or 1)
+            if (not _RETOLD_WINDOWS <= shared < s.containment
                     or min(len(doc.sentences), len(other.sentences)) < s.rewrite_sentences
                     or not rewrites.may_align(doc.sentences, other.sentences, s.rewrite_similarity, s.rewrite_share)):
                 continue
