@@ -48,6 +48,7 @@ bench: setup
 	$(PY) benchmarks/extraction.py
 	$(PY) benchmarks/titles.py
 	$(PY) benchmarks/dedup.py
+	$(PY) benchmarks/rewrites.py
 	$(PY) benchmarks/minhash.py
 	$(PY) benchmarks/index.py --sizes 10000
 	$(PY) benchmarks/pipeline.py --pages
