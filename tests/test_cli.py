@@ -49,7 +49,7 @@ def test_export_canonical_and_all(processed: str, capsys: pytest.CaptureFixture[
     linked = [r for r in everything if r["overlaps"]]
     assert {r["source"] for r in linked} == {"001_233dc4c3cfabbe5b.txt", "002_8d077245f715231b.txt"}
     pairs = linked[0]["overlaps"][0]["paragraphs"]
-    assert len(pairs) == 3 and all(len(p) == 3 for p in pairs)
+    assert len(pairs) == 3 and all(len(p) == 3 for p in pairs) and linked[0]["overlaps"][0]["kind"] == "lifted"
     a, b = linked
     assert a["body"].split("\n\n")[pairs[0][0]] and b["overlaps"][0]["id"] == a["id"]
 

@@ -4,12 +4,15 @@ sentences in order, links to nothing. Invented texts."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import run_steps
 
 from newsdedup.dedup import rewrites
 from newsdedup.evaluation import dedup_pages
+from newsdedup.store import Store, read
 
 SOURCE = [
     "Storm Elvira flooded the harbour district of Westport on Sunday night, forcing the evacuation of "
@@ -95,3 +98,22 @@ def test_sentences_align_only_in_order() -> None:
     assert len(rewrites.aligned(rewrites.sentences(RETOLD[::-1]), source, 0.5)) == 1
     # Sentences too short to say whose they are, and scripts without spaces, give nothing to align.
     assert rewrites.sentences(["It rained.", "Storms came.", "台风袭击了港口，数百名居民被疏散。"]) == []
+
+
+def test_the_record_says_a_link_is_a_retelling(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    for outlet, name, title, paragraphs in (("wire", "source", "Storm floods Westport harbour", SOURCE),
+                                            ("gazette", "retold", "Westport evacuated as storm hits", RETOLD)):
+        (raw / outlet).mkdir(parents=True)
+        (raw / outlet / f"{name}.txt").write_text(_page(title, paragraphs), encoding="utf-8")
+    store = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
+    try:
+        run_steps(store, raw)
+        records = {r["source"]: r for r in read.export_records(store, include_duplicates=True)}
+    finally:
+        store.close()
+    retold, source = records["gazette/retold.txt"], records["wire/source.txt"]
+    [link] = retold["overlaps"]
+    assert link["id"] == source["id"] and link["kind"] == "retold"
+    assert source["overlaps"][0]["kind"] == "retold" and source["overlaps"][0]["id"] == retold["id"]
+    assert len(link["paragraphs"]) >= 5 and all(0.5 <= dice <= 1.0 for _, _, dice in link["paragraphs"])

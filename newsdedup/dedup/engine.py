@@ -415,13 +415,14 @@ class Deduplicator:
                          for i, _, sim in pairs))}
             # (One loosely shared paragraph is a common quote, one short line a slogan or a site's
             # tagline, not a lifted passage.)
-            if kind != "exact":  # (an exact copy's text was compared when it first came: its story is linked)
-                links.update(self._rewrite_matches(doc, lifted_from, links, group_of, cache))
-            for other, pairs in links.items():
+            retold = self._rewrite_matches(doc, lifted_from, links, group_of, cache) if kind != "exact" else {}
+            # (An exact copy's text was compared when it first came: its story is linked.)
+            for other, pairs in (links | retold).items():
                 overlap_rows.append({
                     "article_a": doc.id, "article_b": other, "pairs": [[i, j, round(sim, 3)] for i, j, sim in pairs],
                     "share_a": _share(doc, [i for i, _, _ in pairs]),
                     "share_b": _share(cache[other], [j for _, j, _ in pairs]),
+                    "kind": "retold" if other in retold else "lifted",
                 })
                 outcome.overlaps += 1
                 outcome.top_overlaps.append((doc.id, other, len(pairs)))

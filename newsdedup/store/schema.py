@@ -172,6 +172,9 @@ overlaps = Table(
     Column("pairs", JSON, nullable=False),  # [[paragraph of a, paragraph of b, similarity], ...]
     Column("share_a", Float, nullable=False),  # share of a's words in copied paragraphs
     Column("share_b", Float, nullable=False),
+    # "lifted": passages shared verbatim (pairs' similarity: word 3-gram Jaccard of the paragraphs);
+    # "retold": a's sentences retell b's in other words, in order (similarity: Dice of sentence stems).
+    Column("kind", String(10), nullable=False, server_default="lifted"),
 )
 Index("overlaps_b", overlaps.c.article_b)
 
