@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from conftest import run_steps
+from sqlalchemy import text
 
 from newsdedup.dedup import rewrites
 from newsdedup.evaluation import dedup_pages
@@ -117,3 +118,17 @@ def test_the_record_says_a_link_is_a_retelling(tmp_path: Path) -> None:
     assert link["id"] == source["id"] and link["kind"] == "retold"
     assert source["overlaps"][0]["kind"] == "retold" and source["overlaps"][0]["id"] == retold["id"]
     assert len(link["paragraphs"]) >= 5 and all(0.5 <= dice <= 1.0 for _, _, dice in link["paragraphs"])
+
+
+def test_links_of_a_store_made_before_kinds_read_as_lifted(store_url: str, raw_dir: Path) -> None:
+    store = Store.open(store_url)
+    run_steps(store, raw_dir)
+    with store.engine.begin() as conn:  # as the earlier version left it
+        conn.execute(text('ALTER TABLE "overlaps" DROP COLUMN kind'))
+    store.close()
+    migrated = Store.open(store_url)
+    try:
+        linked = [r for r in read.export_records(migrated, include_duplicates=True) if r["overlaps"]]
+    finally:
+        migrated.close()
+    assert len(linked) == 2 and all(link["kind"] == "lifted" for r in linked for link in r["overlaps"])
