@@ -99,6 +99,9 @@ def test_sentences_align_only_in_order() -> None:
     assert len(rewrites.aligned(rewrites.sentences(RETOLD[::-1]), source, 0.5)) == 1
     # Sentences too short to say whose they are, and scripts without spaces, give nothing to align.
     assert rewrites.sentences(["It rained.", "Storms came.", "台风袭击了港口，数百名居民被疏散。"]) == []
+    # A book-length text is compared on its opening: the cost of a comparison stays bounded.
+    book = rewrites.sentences([" ".join(SOURCE)] * 1000)
+    assert len(book) == rewrites.MAX_SENTENCES and book[-1].paragraph == rewrites.MAX_SENTENCES // len(SOURCE)
 
 
 def test_the_record_says_a_link_is_a_retelling(tmp_path: Path) -> None:

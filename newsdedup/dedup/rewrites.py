@@ -30,6 +30,9 @@ _STEM = 6  # letters kept of a word: inflections (election/elections, reported/r
 _stem = itemgetter(slice(None, _STEM))
 _STOP = frozenset(rules.FUNCTION_WORDS.union(*(words.split() for words in rules.STOPWORDS.values())))
 MIN_STEMS = 4  # a sentence with fewer content words is too short to say whose it is
+# Sentences of a text that are compared: news runs to a few hundred at most, and comparing two texts
+# costs up to the product of their lengths, so a book-length page is compared on its opening.
+MAX_SENTENCES = 1000
 
 
 @dataclass(frozen=True)
@@ -62,8 +65,9 @@ def may_align(a: Sentences, b: Sentences, similarity: float, share: float) -> bo
 
 
 def sentences(paragraphs: Sequence[str]) -> Sentences:
-    """The sentences of a text with at least `MIN_STEMS` content stems, in reading order."""
-    out = []
+    """The first `MAX_SENTENCES` sentences of a text with at least `MIN_STEMS` content stems, in
+    reading order."""
+    out: list[Sentence] = []
     for number, paragraph in enumerate(paragraphs):
         for sentence in _SENTENCE_END.split(paragraph.lower()):
             words = set(_WORD.findall(sentence))
@@ -71,6 +75,8 @@ def sentences(paragraphs: Sequence[str]) -> Sentences:
             stems = frozenset(map(_stem, words))
             if len(stems) >= MIN_STEMS:
                 out.append(Sentence(number, stems))
+                if len(out) == MAX_SENTENCES:
+                    return Sentences(out)
     return Sentences(out)
 
 
