@@ -24,13 +24,13 @@ import re
 import time
 from collections import Counter
 from itertools import combinations
-from urllib.parse import urlsplit
 
 from _eval import EVAL
 
 from newsdedup.config import DedupSettings, Settings
 from newsdedup.dedup import rewrites
 from newsdedup.evaluation import dedup_pages
+from newsdedup.sources.urls import url_host
 
 FILLERS = ("thing", "matter", "people", "really", "many", "indeed", "perhaps", "very")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -42,8 +42,8 @@ def bodies() -> list[dict[str, str]]:
         with gzip.open(EVAL / "extraction" / f"{name}.jsonl.gz", "rt", encoding="utf-8") as f:
             for line in f:
                 row = json.loads(line)
-                host = (urlsplit(row["url"]).hostname or "").removeprefix("www.")
-                rows.append({"id": row["id"], "outlet": host or "unknown", "text": row["body"], "url": row["url"]})
+                outlet = url_host(row["url"]) or "unknown"
+                rows.append({"id": row["id"], "outlet": outlet, "text": row["body"], "url": row["url"]})
     return rows
 
 
@@ -95,10 +95,9 @@ def neighbours(real: list[dict[str, str]], settings: DedupSettings) -> tuple[int
     pairs = [(a, b) for (a, b), n in shared.items() if n >= 5 and real[a]["outlet"] != real[b]["outlet"]]
     linked = []
     for a, b in sorted(pairs):
-        shorter = min(len(told[a]), len(told[b]))
-        needed = max(settings.rewrite_sentences, settings.rewrite_share * shorter)
-        chain = rewrites.aligned(told[a], told[b], settings.rewrite_similarity, needed)
-        if shorter >= settings.rewrite_sentences and len(chain) >= needed:
+        chain = rewrites.retelling(told[a], told[b], settings.rewrite_similarity, settings.rewrite_sentences,
+                                   settings.rewrite_share)
+        if chain:
             linked.append((real[a]["url"], real[b]["url"], len(chain)))
     return len(pairs), linked
 

@@ -10,7 +10,7 @@ For each batch of new articles, in arrival order:
 3. **overlap**: paragraphs found through the paragraph-level LSH bands and verified above
    `paragraph_similarity` link the article to documents of other groups, pair by pair;
 4. **rewrite**: a document of another group, among those the article was compared with, whose
-   sentences it retells in other words and in the same order (rewrites.aligned) is linked too.
+   sentences it retells in other words and in the same order (rewrites.retelling) is linked too.
 
 Signatures and bands of earlier runs come from the store: a run hashes only its new articles. The
 store records the parameters its index was built with; when they change (shingle size, permutations,
@@ -543,7 +543,7 @@ class Deduplicator:
                          group_of: dict[str, str | None], cache: dict[str, _Doc]) -> dict[str, _Pairs]:
         """Of the other stories `doc` was compared with (`others`, their closest members) and is not
         `linked` to yet, a member whose sentences `doc` retells in other words, in the same order, with
-        its paragraph pairs (the best Dice of their sentences): rewrites.aligned, at least
+        its paragraph pairs (the best Dice of their sentences): rewrites.retelling, at least
         `rewrite_sentences` sentence pairs making up `rewrite_share` of the shorter text's sentences. A
         text found mostly verbatim in the other is a copy or a lift, for the tests above to judge; one
         keeping under `_RETOLD_WINDOWS` of its letter windows there met it through a shared line, not a
@@ -555,13 +555,11 @@ class Deduplicator:
             if group_of[other.id] in done or _same_outlet(doc, other):
                 continue
             shared = _common(doc.windows, other.windows) / (min(len(doc.windows), len(other.windows)) or 1)
-            if (not _RETOLD_WINDOWS <= shared < s.containment
-                    or min(len(doc.sentences), len(other.sentences)) < s.rewrite_sentences
-                    or not rewrites.may_align(doc.sentences, other.sentences, s.rewrite_similarity, s.rewrite_share)):
+            if not _RETOLD_WINDOWS <= shared < s.containment:
                 continue
-            needed = max(s.rewrite_sentences, s.rewrite_share * min(len(doc.sentences), len(other.sentences)))
-            chain = rewrites.aligned(doc.sentences, other.sentences, s.rewrite_similarity, needed)
-            if len(chain) < needed:
+            chain = rewrites.retelling(doc.sentences, other.sentences, s.rewrite_similarity, s.rewrite_sentences,
+                                       s.rewrite_share)
+            if not chain:
                 continue
             best: dict[tuple[int, int], float] = {}
             for i, j, dice in chain:

@@ -58,7 +58,18 @@ class Sentences(list[Sentence]):
         return frozenset().union(*(sentence.stems for sentence in self))
 
 
-def may_align(a: Sentences, b: Sentences, similarity: float, share: float) -> bool:
+def retelling(a: Sentences, b: Sentences, similarity: float, fewest: int, share: float) -> list[tuple[int, int, float]]:
+    """The chain of `aligned` sentence pairs by which one text retells the other, when it holds at least
+    `fewest` pairs and `share` of the shorter text's sentences; else empty."""
+    shorter = min(len(a), len(b))
+    if shorter < fewest or not _may_align(a, b, similarity, share):
+        return []
+    needed = max(fewest, share * shorter)
+    chain = aligned(a, b, similarity, needed)
+    return chain if len(chain) >= needed else []
+
+
+def _may_align(a: Sentences, b: Sentences, similarity: float, share: float) -> bool:
     """Whether `a` and `b` share enough stems for `share` of the shorter's sentences to find a partner of
     Dice `similarity` (about `share` x `similarity` of its stems): the cheap test before `aligned`."""
     return len(a.stems & b.stems) >= share * similarity * min(len(a.stems), len(b.stems))
