@@ -151,7 +151,7 @@ def features(lines: Sequence[Line], labels: Sequence[str], units: Sequence[int],
             float(bool(rules.SITE_SUFFIX.search(text))),
         ])
     x = np.array(rows, dtype=np.float64).reshape(len(at), -1)
-    label_hot = np.array([[float(label == name) for name in LABELS] for label in labels]).reshape(n, len(LABELS))
+    label_hot = (np.array(labels, dtype=str).reshape(n, 1) == np.array(LABELS)).astype(np.float64)
     body = label_hot[:, 0]
     position = np.arange(n) / max(n - 1, 1)
     body_at = np.flatnonzero(body)

@@ -224,8 +224,10 @@ def is_squashed_list(line: str) -> bool:
 
 def is_data_row(line: str) -> bool:
     """A table row of figures: several numbers, making up a good share of the line's tokens."""
+    if not DIGIT.search(line):  # most lines hold no figure at all: out before splitting them
+        return False
     tokens = line.split()
-    if not 3 <= len(tokens) <= 30 or not DIGIT.search(line):  # (most lines hold no figure at all)
+    if not 3 <= len(tokens) <= 30:
         return False
     figures = sum(is_figure(t) for t in tokens)
     return figures >= 2 and figures >= 0.3 * len(tokens)
