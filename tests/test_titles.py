@@ -139,6 +139,16 @@ def _ld(**fields: object) -> str:
     ("<meta name='date' content='2012-07-31'>", "", "outlet/page.html", date(2012, 7, 31)),
     ("", "<div class='comments'><p>Nice one <time datetime='2012-08-05'>5 Aug</time></p></div>",
      "https://news.example/2012/07/23/ferry", date(2012, 7, 23)),
+    # Meta names in any case; then an element whose class says it holds a date (one inside a box named
+    # for what it lists, "by-line-comments-views-date", whose text the body never keeps), its
+    # machine-readable value (the hAtom title) before its text.
+    ("<meta name='Date' content='2012-07-31'>", "", "outlet/page.html", date(2012, 7, 31)),
+    ("", "<div class='by-line-comments-views-date'><span class='views'>601 views</span> "
+         "<span class='date'>Nov 6, 2012</span></div>", "outlet/page.html", date(2012, 11, 6)),
+    ("", "<div class='post-footer'>Posted by Jo at <abbr class='published' title='2012-08-09T12:13:00-04:00'>"
+         "8/09/2012 12:13 PM</abbr></div>", "outlet/page.html", date(2012, 8, 9)),
+    ("", "<div class='meta-box'><span class='date'>Nov 6, 2012</span></div>", "https://news.example/2012/07/23/ferry",
+     date(2012, 7, 23)),
     # A date after the page was seen, or before 1990, is passed over for the next form.
     (_ld(datePublished="2031-05-01"), "", "https://news.example/2012/06/30/ferry", date(2012, 6, 30)),
     ("<meta property='article:published_time' content='1985-02-01'>", "<p>Posted on July 28, 2012</p>",
@@ -150,6 +160,19 @@ def test_the_published_date(head: str, lead: str, source: str, expected: date | 
     article = _extract(_page(head=f"<title>Ferry strike ends</title>{head}", lead=f"<h1>Ferry strike ends</h1>{lead}"),
                        source)
     assert article.published == (expected.isoformat() if expected else None)
+
+
+def test_a_date_marked_in_a_sidebar_or_a_comment_dates_something_else() -> None:
+    sidebar = ("<aside><ul><li><a href='/other'>Harbour reopens</a> <span class='date'>June 27, 2012</span></li>"
+               "</ul></aside><div class='twitter widget'><p class='tweet-date'>August 5, 2012 13:08</p></div>")
+    comment = "<div class='comment-list'><div class='comment'><span class='comment-date'>Aug 5, 2012</span></div></div>"
+    article = _extract(_page(head="<title>Ferry strike ends</title>", top=sidebar,
+                             lead="<h1>Ferry strike ends</h1>").replace("</body>", f"{comment}</body>"))
+    assert article.published is None
+    dated = _extract(_page(head="<title>Ferry strike ends</title>", top=sidebar,
+                           lead="<h1>Ferry strike ends</h1><div class='entry-meta'><span class='entry-date'>"
+                                "July 28, 2012</span></div>"))
+    assert dated.published == "2012-07-28"
 
 
 def test_date_from_url() -> None:

@@ -191,12 +191,14 @@ def parse_html(markup: str) -> tuple[list[Line], PageHints]:
     # are, for the metadata, then removed with the rest before anything else.
     soup = _soup(_LAYOUT_WHITESPACE.sub("><", markup), _UNBUILT)
     # One walk finds the tags metadata comes from, and what never shows.
-    found: dict[str, list[Tag]] = {name: [] for name in _METADATA_TAGS}
+    found: dict[str, list[Tag]] = {name: [] for name in (*_METADATA_TAGS, "dated")}
     unseen: list[PageElement] = []
     for node in soup.descendants:
         if isinstance(node, Tag):
             if node.name in found:
                 found[node.name].append(node)
+            if _marks(node) & 8:
+                found["dated"].append(node)
             if node.name in _DROP_SET:
                 unseen.append(node)
         elif isinstance(node, Comment):
@@ -359,7 +361,7 @@ def _flatten(root: Tag, container: Tag | None = None) -> list[Line]:
                 link_chars += len(text.strip())
             continue
         block = node.name in _BLOCK_TAGS or node is container
-        marks = _class_marks(str(node.attrs.get("class") or ""), str(node.attrs.get("id") or "")) if node.attrs else 0
+        marks = _marks(node)
         if leaving:
             in_link -= node.name == "a"
             for bit in range(3):
@@ -390,17 +392,21 @@ def _flatten(root: Tag, container: Tag | None = None) -> list[Line]:
 
 _ARTICLE_WORDS = _PROTECTIVE_WORDS | {"entry", "post", "text", "main", "blog", "page"}
 _COMMENT_WORDS = {"comment", "comments", "reply", "replies", "respond", "discussion", "disqus"}
+# Elements that hold other texts than the page's article: their dates are those texts'.
+_OTHER_STORIES = {"sidebar", "widget", "related", "recommended", "popular", "trending", "teaser", "teasers"}
+_DATE_WORDS = {"date", "dateline", "datestamp", "pubdate", "published", "posted", "timestamp"}
 
 
 @lru_cache(maxsize=1 << 14)
 def _class_marks(class_: str, id_: str) -> int:
     """What an element's class and id words say of what it holds, as bits for the line classifier:
-    1 furniture, 2 article, 4 readers' comments (any may hold the others: a hint, never a verdict)."""
+    1 furniture, 2 article, 4 readers' comments (any may hold the others: a hint, never a verdict), and
+    8: a date."""
     if not class_ and not id_:
         return 0
     words = _class_words(class_, id_)
     return (not words.isdisjoint(_FURNITURE_WORDS)) | (not words.isdisjoint(_ARTICLE_WORDS)) << 1 \
-        | (not words.isdisjoint(_COMMENT_WORDS)) << 2
+        | (not words.isdisjoint(_COMMENT_WORDS)) << 2 | (not words.isdisjoint(_DATE_WORDS)) << 3
 
 
 @lru_cache(maxsize=1 << 14)
@@ -424,7 +430,8 @@ def _metadata(soup: BeautifulSoup, found: dict[str, list[Tag]]) -> PageHints:
     def first(name: str) -> Tag | None:
         return found[name][0] if found[name] else None
 
-    # Every <meta> read once: property=, name= and itemprop= all name a value (first one wins).
+    # Every <meta> read once: property=, name= and itemprop= all name a value (first one wins), in any
+    # case (HTML's meta names are case-blind: <meta name="Date">, "DC.Date.Issued").
     metas: dict[str, str] = {}
     for tag in found["meta"]:
         content = tag.get("content")
@@ -433,10 +440,10 @@ def _metadata(soup: BeautifulSoup, found: dict[str, list[Tag]]) -> PageHints:
         for attribute in ("property", "name", "itemprop"):
             key = tag.get(attribute)
             if key:
-                metas.setdefault(str(key), fold_spaces(str(content)))
+                metas.setdefault(str(key).lower(), fold_spaces(str(content)))
 
     def meta(*names: str) -> str | None:
-        return next((metas[name] for name in names if metas.get(name)), None)
+        return next((metas[name] for name in map(str.lower, names) if metas.get(name)), None)
 
     ld = _json_ld(found["script"])
     # The candidates for title, date and byline; metadata.py chooses among them.
@@ -447,7 +454,8 @@ def _metadata(soup: BeautifulSoup, found: dict[str, list[Tag]]) -> PageHints:
         site_names=_present(meta("og:site_name"), meta("application-name"), _publisher_name(ld.get("publisher"))),
         dates=_present(_str(ld.get("datePublished")), meta("article:published_time", "datePublished"),
                        *(str(t.get("datetime") or t.get_text(" ", strip=True)) for t in _article_times(found["time"]))),
-        loose_dates=_present(meta("date", "pubdate", "publishdate", "dc.date", "DC.date.issued", "DC.date")),
+        loose_dates=_present(meta("date", "pubdate", "publishdate", "dc.date.issued", "dc.date"),
+                             *(text for tag in _marked_dates(found["dated"]) for text in _date_texts(tag))),
         authors=_present(meta("author"), meta("article:author"), *_author_names(ld.get("author"))),
     )
     canonical = None
@@ -531,6 +539,44 @@ def _article_times(times: list[Tag], wanted: int = 3) -> list[Tag]:
             if len(kept) == wanted:
                 break
     return kept
+
+
+def _marked_dates(marked: list[Tag], wanted: int = 2) -> list[Tag]:
+    """The first elements whose class or id says they hold a date ("date", "post-date", "entry-date") and
+    that do; none in a sidebar, widget, menu or footer or a list of other stories, and no comment's
+    ("comment-date", or inside an element named for comments): those date other texts. (A box named for all it lists, as
+    "by-line-comments-views-date", holds the article's own date; so may one named "post-footer".)"""
+    kept: list[Tag] = []
+    for tag in marked:
+        if _marks(tag) & 4 or any(parent.name in _FURNITURE_TAGS or _marks(parent) & 12 == 4
+                                  or _holds_other_stories(parent)
+                                  for parent in [tag, *tag.parents] if isinstance(parent, Tag)):
+            continue
+        if not any(metadata.parse_date(text) for text in _date_texts(tag)):
+            continue  # ("posted-in": the post's categories)
+        kept.append(tag)
+        if len(kept) == wanted:
+            break
+    return kept
+
+
+def _holds_other_stories(tag: Tag) -> bool:
+    """A sidebar, widget or list of other stories by its class or id, and not a wrapper of the article
+    as well ("content-sidebar-wrap")."""
+    if not tag.attrs:
+        return False
+    words = _class_words(str(tag.attrs.get("class") or ""), str(tag.attrs.get("id") or ""))
+    return not words.isdisjoint(_OTHER_STORIES) and words.isdisjoint(_PROTECTIVE_WORDS)
+
+
+def _marks(tag: Tag) -> int:
+    return _class_marks(str(tag.attrs.get("class") or ""), str(tag.attrs.get("id") or "")) if tag.attrs else 0
+
+
+def _date_texts(tag: Tag) -> list[str]:
+    """What a date element says, most exact first: a machine-readable value (<time datetime>, the
+    hAtom <abbr class="published" title="2012-08-09T12:13:00">), then its text."""
+    return [str(tag.get("datetime") or ""), str(tag.get("title") or ""), tag.get_text(" ", strip=True)[:80]]
 
 
 def _author_names(author: Any) -> list[str]:

@@ -18,10 +18,11 @@ every `<h1>`–`<h3>`, and the first line of the article block. Evidence for a c
 
 The published date is the first plausible one, in order of trust: JSON-LD `datePublished`,
 `article:published_time` (or itemprop `datePublished`), the first `<time>` outside furniture, the URL
-path (`/2012/07/28/`), generic date metas ("date", "DC.date": they may date the page's last change),
-then a date line in the text (found by the line classifier). A date after the page was seen, or before
-1990, is no publication date. Day names are English only (`_DAY_NAMES`), month names those of
-`rules.MONTHS`; dates with a year are read in every form `rules.find_date` knows.
+path (`/2012/07/28/`), generic date metas ("date", "DC.date": they may date the page's last change)
+and elements whose class names a date, then a date line in the text (found by the line classifier).
+A date after the page was seen, or before 1990, is no publication date. Day names are English only
+(`_DAY_NAMES`), month names those of `rules.MONTHS`; dates with a year are read in every form
+`rules.find_date` knows.
 
 Everything here is a pure function of plain data: the HTML reader gathers `PageMetadata`, the
 extractor calls `choose_title` / `choose_date` / `choose_byline` with what it knows of the page."""
