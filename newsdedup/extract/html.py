@@ -190,15 +190,19 @@ def parse_html(markup: str) -> tuple[list[Line], PageHints]:
     # What never shows (scripts, styles, comments, ...) is never built; the <head> and JSON-LD scripts
     # are, for the metadata, then removed with the rest before anything else.
     soup = _soup(_LAYOUT_WHITESPACE.sub("><", markup), _UNBUILT)
-    # One walk finds the tags metadata comes from, and what never shows.
+    # One walk finds the tags metadata comes from (and elements classed as dates), what never shows, and
+    # what each element's class and id say (`_class_marks`, by id: read again when the page is flattened).
     found: dict[str, list[Tag]] = {name: [] for name in (*_METADATA_TAGS, "dated")}
     unseen: list[PageElement] = []
+    marks: dict[int, int] = {}
     for node in soup.descendants:
         if isinstance(node, Tag):
             if node.name in found:
                 found[node.name].append(node)
-            if _marks(node) & 8:
-                found["dated"].append(node)
+            if node.attrs:
+                marks[id(node)] = _marks(node)
+                if marks[id(node)] & 8:
+                    found["dated"].append(node)
             if node.name in _DROP_SET:
                 unseen.append(node)
         elif isinstance(node, Comment):
@@ -229,7 +233,7 @@ def parse_html(markup: str) -> tuple[list[Line], PageHints]:
                     prose[id(ancestor)] -= chars
             tag.extract()
     root = soup.body or soup
-    lines = _flatten(root, _main_container(soup, prose))
+    lines = _flatten(root, _main_container(soup, prose), marks)
     # The tree is all parent/child cycles: taken apart now, it is freed at once instead of burdening the
     # garbage collector (a fifth of the time per page when it is left to it).
     soup.decompose()
@@ -319,10 +323,11 @@ def _marked_article(marked: list[Tag]) -> Tag | None:
     return marked[0] if marked and not _is_furniture(marked[0]) else None
 
 
-def _flatten(root: Tag, container: Tag | None = None) -> list[Line]:
+def _flatten(root: Tag, container: Tag | None, marks_of: dict[int, int]) -> list[Line]:
     """Blocks to lines, as a browser shows them: one line per block, paragraphs followed by a blank.
     With a main container, lines outside it are marked so. Each line also says what the learned line
-    classifier reads of its markup: the block it sits in, how deep, and how much of it is link text."""
+    classifier reads of its markup: the block it sits in, how deep, how much of it is link text, and
+    what the class and id of the elements around it say (`marks_of`, by element id)."""
     lines: list[Line] = []
     current: list[str] = []
     list_item = False
@@ -361,7 +366,7 @@ def _flatten(root: Tag, container: Tag | None = None) -> list[Line]:
                 link_chars += len(text.strip())
             continue
         block = node.name in _BLOCK_TAGS or node is container
-        marks = _marks(node)
+        marks = marks_of.get(id(node), 0)
         if leaving:
             in_link -= node.name == "a"
             for bit in range(3):
