@@ -39,8 +39,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
-EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval" / "extraction"
-PAGE_FILES = ("dev.jsonl.gz", "dragnet_train.jsonl.gz")
+from benchmarks._eval import EVAL
+
+PAGE_FILES = ("extraction/dev.jsonl.gz", "extraction/dragnet_train.jsonl.gz")
 
 VOCABULARY = [f"{stem}{suffix}" for stem in (
     "minister", "council", "harbour", "budget", "missile", "election", "market", "court", "school", "storm",

@@ -404,14 +404,16 @@ _DATE_WORDS = {"date", "dateline", "datestamp", "pubdate", "published", "posted"
 
 @lru_cache(maxsize=1 << 14)
 def _class_marks(class_: str, id_: str) -> int:
-    """What an element's class and id words say of what it holds, as bits for the line classifier:
-    1 furniture, 2 article, 4 readers' comments (any may hold the others: a hint, never a verdict), and
-    8: a date."""
+    """What an element's class and id words say of what it holds, as bits: for the line classifier
+    1 furniture, 2 article, 4 readers' comments (any may hold the others: a hint, never a verdict); for
+    the published date 8 a date, 16 other stories (a sidebar, a widget, related posts) and not the article
+    as well ("content-sidebar-wrap")."""
     if not class_ and not id_:
         return 0
     words = _class_words(class_, id_)
     return (not words.isdisjoint(_FURNITURE_WORDS)) | (not words.isdisjoint(_ARTICLE_WORDS)) << 1 \
-        | (not words.isdisjoint(_COMMENT_WORDS)) << 2 | (not words.isdisjoint(_DATE_WORDS)) << 3
+        | (not words.isdisjoint(_COMMENT_WORDS)) << 2 | (not words.isdisjoint(_DATE_WORDS)) << 3 \
+        | (not words.isdisjoint(_OTHER_STORIES) and words.isdisjoint(_PROTECTIVE_WORDS)) << 4
 
 
 @lru_cache(maxsize=1 << 14)
@@ -548,13 +550,13 @@ def _article_times(times: list[Tag], wanted: int = 3) -> list[Tag]:
 
 def _marked_dates(marked: list[Tag], wanted: int = 2) -> list[Tag]:
     """The first elements whose class or id says they hold a date ("date", "post-date", "entry-date") and
-    that do; none in a sidebar, widget, menu or footer or a list of other stories, and no comment's
-    ("comment-date", or inside an element named for comments): those date other texts. (A box named for all it lists, as
-    "by-line-comments-views-date", holds the article's own date; so may one named "post-footer".)"""
+    that do; none in a sidebar, widget, menu, footer or list of other stories, and no comment's
+    ("comment-date", or inside an element named for comments, not for dates as well): those date other
+    texts. (A box named for all it lists, "by-line-comments-views-date", holds the article's own date;
+    so may one named "post-footer".)"""
     kept: list[Tag] = []
     for tag in marked:
-        if _marks(tag) & 4 or any(parent.name in _FURNITURE_TAGS or _marks(parent) & 12 == 4
-                                  or _holds_other_stories(parent)
+        if _marks(tag) & 4 or any(parent.name in _FURNITURE_TAGS or (_marks(parent) & 12) == 4 or _marks(parent) & 16
                                   for parent in [tag, *tag.parents] if isinstance(parent, Tag)):
             continue
         if not any(metadata.parse_date(text) for text in _date_texts(tag)):
@@ -563,15 +565,6 @@ def _marked_dates(marked: list[Tag], wanted: int = 2) -> list[Tag]:
         if len(kept) == wanted:
             break
     return kept
-
-
-def _holds_other_stories(tag: Tag) -> bool:
-    """A sidebar, widget or list of other stories by its class or id, and not a wrapper of the article
-    as well ("content-sidebar-wrap")."""
-    if not tag.attrs:
-        return False
-    words = _class_words(str(tag.attrs.get("class") or ""), str(tag.attrs.get("id") or ""))
-    return not words.isdisjoint(_OTHER_STORIES) and words.isdisjoint(_PROTECTIVE_WORDS)
 
 
 def _marks(tag: Tag) -> int:
