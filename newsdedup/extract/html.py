@@ -200,14 +200,14 @@ def parse_html(markup: str) -> tuple[list[Line], PageHints]:
             if node.name in found:
                 found[node.name].append(node)
             if node.attrs:
-                marks[id(node)] = _marks(node)
+                marks[id(node)] = _class_marks(str(node.attrs.get("class") or ""), str(node.attrs.get("id") or ""))
                 if marks[id(node)] & 8:
                     found["dated"].append(node)
             if node.name in _DROP_SET:
                 unseen.append(node)
         elif isinstance(node, Comment):
             unseen.append(node)
-    hints = _metadata(soup, found)
+    hints = _metadata(soup, found, marks)
     for node in unseen:
         node.extract()
     # Class vocabulary is a hint, not proof: wrappers named "...-sidebar" or "ad-margins" may hold the
@@ -430,9 +430,10 @@ def _class_words(class_: str, id_: str) -> frozenset[str]:
     return frozenset(kept)
 
 
-def _metadata(soup: BeautifulSoup, found: dict[str, list[Tag]]) -> PageHints:
+def _metadata(soup: BeautifulSoup, found: dict[str, list[Tag]], marks: dict[int, int]) -> PageHints:
     """Title, date, byline, language and canonical URL from the page's tags (`found`: by name, those
-    of `_METADATA_TAGS` in document order)."""
+    of `_METADATA_TAGS` in document order, and the elements classed as dates; `marks`: each element's
+    `_class_marks`, by id)."""
 
     def first(name: str) -> Tag | None:
         return found[name][0] if found[name] else None
@@ -462,7 +463,7 @@ def _metadata(soup: BeautifulSoup, found: dict[str, list[Tag]]) -> PageHints:
         dates=_present(_str(ld.get("datePublished")), meta("article:published_time", "datePublished"),
                        *(str(t.get("datetime") or t.get_text(" ", strip=True)) for t in _article_times(found["time"]))),
         loose_dates=_present(meta("date", "pubdate", "publishdate", "dc.date.issued", "dc.date"),
-                             *(text for tag in _marked_dates(found["dated"]) for text in _date_texts(tag))),
+                             *(text for tag in _marked_dates(found["dated"], marks) for text in _date_texts(tag))),
         authors=_present(meta("author"), meta("article:author"), *_author_names(ld.get("author"))),
     )
     canonical = None
@@ -548,7 +549,7 @@ def _article_times(times: list[Tag], wanted: int = 3) -> list[Tag]:
     return kept
 
 
-def _marked_dates(marked: list[Tag], wanted: int = 2) -> list[Tag]:
+def _marked_dates(marked: list[Tag], marks_of: dict[int, int], wanted: int = 2) -> list[Tag]:
     """The first elements whose class or id says they hold a date ("date", "post-date", "entry-date") and
     that do; none in a sidebar, widget, menu, footer or list of other stories, and no comment's
     ("comment-date", or inside an element named for comments, not for dates as well): those date other
@@ -556,8 +557,9 @@ def _marked_dates(marked: list[Tag], wanted: int = 2) -> list[Tag]:
     so may one named "post-footer".)"""
     kept: list[Tag] = []
     for tag in marked:
-        if _marks(tag) & 4 or any(parent.name in _FURNITURE_TAGS or (_marks(parent) & 12) == 4 or _marks(parent) & 16
-                                  for parent in [tag, *tag.parents] if isinstance(parent, Tag)):
+        if marks_of[id(tag)] & 4 or any(
+                parent.name in _FURNITURE_TAGS or (marks_of.get(id(parent), 0) & 12) == 4
+                or marks_of.get(id(parent), 0) & 16 for parent in [tag, *tag.parents] if isinstance(parent, Tag)):
             continue
         if not any(metadata.parse_date(text) for text in _date_texts(tag)):
             continue  # ("posted-in": the post's categories)
@@ -565,10 +567,6 @@ def _marked_dates(marked: list[Tag], wanted: int = 2) -> list[Tag]:
         if len(kept) == wanted:
             break
     return kept
-
-
-def _marks(tag: Tag) -> int:
-    return _class_marks(str(tag.attrs.get("class") or ""), str(tag.attrs.get("id") or "")) if tag.attrs else 0
 
 
 def _date_texts(tag: Tag) -> list[str]:

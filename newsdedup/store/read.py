@@ -97,10 +97,10 @@ def _overlaps_of(conn: Any, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
     q = select(overlaps).where(or_(overlaps.c.article_a.in_(ids), overlaps.c.article_b.in_(ids)))
     for r in conn.execute(q):
         if r.article_a in out:
-            out[r.article_a].append({"id": r.article_b, "kind": r.kind or "lifted", "paragraphs": r.pairs,
+            out[r.article_a].append({"id": r.article_b, "kind": r.kind, "paragraphs": r.pairs,
                                      "share": r.share_a, "other_share": r.share_b})
         if r.article_b in out:
-            out[r.article_b].append({"id": r.article_a, "kind": r.kind or "lifted",
+            out[r.article_b].append({"id": r.article_a, "kind": r.kind,
                                      "paragraphs": [[j, i, s] for i, j, s in r.pairs],
                                      "share": r.share_b, "other_share": r.share_a})
     for links in out.values():
