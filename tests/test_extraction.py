@@ -10,7 +10,7 @@ from bs4 import Comment
 from conftest import SEEDS
 
 from newsdedup.documents import Article, RawDocument
-from newsdedup.extract import extract, rules
+from newsdedup.extract import extract, html, rules
 from newsdedup.extract.html import parse_html
 from newsdedup.extract.lines import lines_from_text
 
@@ -636,3 +636,35 @@ def test_a_short_post_marked_as_the_article_wins_over_a_long_sidebar() -> None:
     lines, _ = parse_html(page)
     assert [line.text for line in lines if line.text in STORY] == STORY
     assert not any(comment in line.text for line in lines)
+
+
+def test_class_names_written_as_one_word_say_what_they_hold() -> None:
+    # "commentlist", "postcomments", "sidebarwidget": a name written as one word still says comments or
+    # sidebar; a plural ("articles", a list of them) or a longer word ("printable") is not the listed word.
+    comment = "I took the ferry on the first morning after the storm and the crossing was calm, thank goodness."
+    teaser = "Lifeboat crews rescued four sailors off the northern cape on Sunday after their yacht lost its mast."
+    for comments, sidebar in (("commentlist", "sidebarwidget"), ("postcomments", "recentwidget")):
+        page = ('<html><body><h1>Storm closes the harbour</h1><div class="entrybody">'
+                + "".join(f"<p>{p}</p>" for p in STORY) + f'</div><ol class="{comments}">'
+                + "".join(f"<li><p>{comment} Reader {n}.</p></li>" for n in range(4)) + f'</ol><div class="{sidebar}">'
+                + "".join(f"<p>{teaser} Story {n}.</p>" for n in range(3)) + "</div></body></html>")
+        article = extract(RawDocument.from_bytes("coast/storm.html", page.encode(), datetime.now(UTC)))
+        assert isinstance(article, Article), comments
+        assert article.paragraphs == STORY, comments
+    assert html._class_marks("commentlist", "") & 4 and html._class_marks("", "sidebarwidget") & 1
+    assert not html._class_marks("articles", "") & 2 and not html._class_marks("printable", "") & 1
+
+
+def test_an_article_shown_twice_on_its_page_is_extracted_once() -> None:
+    # A print or mobile copy beside the page's own: the repeated run goes. A paragraph the article itself
+    # repeats (a refrain) stays.
+    refrain = "The sea gives and the sea takes, the fishermen say, and this week it took more than it gave."
+    body = [STORY[0], refrain, *STORY[1:4], refrain]
+    page = ('<html><body><h1>Storm closes the harbour</h1><div class="story">'
+            + "".join(f"<p>{p}</p>" for p in body) + '</div><div class="copy">'
+            + "".join(f"<p>{p}</p>" for p in body) + "</div></body></html>")
+    for raw in (page.encode(), "\n\n".join(["Storm closes the harbour", *body, *body]).encode()):
+        article = extract(RawDocument.from_bytes("coast/storm.txt" if raw[:1] != b"<" else "coast/storm.html", raw,
+                                                 datetime.now(UTC)))
+        assert isinstance(article, Article)
+        assert article.paragraphs == body

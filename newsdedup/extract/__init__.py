@@ -32,7 +32,7 @@ from newsdedup.sources.urls import normalise_url, url_host
 # 7: dates with month names in eight languages, and Chinese/Japanese/Korean dates, are read; comment
 # headings in nine more languages; the text model also learned from phrase-blind copies of its pages.
 # The tree is built from lxml's own (no doctype in it, which counted as the page's prose).
-EXTRACTOR_VERSION = "8"
+EXTRACTOR_VERSION = "9"
 
 
 _MAX_OUTLET_CHARS = 100  # a page-given site name is a key, not prose

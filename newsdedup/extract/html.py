@@ -400,6 +400,12 @@ _COMMENT_WORDS = {"comment", "comments", "reply", "replies", "respond", "discuss
 # Elements that hold other texts than the page's article: their dates are those texts'.
 _OTHER_STORIES = {"sidebar", "widget", "related", "recommended", "popular", "trending", "teaser", "teasers"}
 _DATE_WORDS = {"date", "dateline", "datestamp", "pubdate", "published", "posted", "timestamp"}
+# Listed words of six letters or more, looked for at either end of a name written as one word and
+# followed or preceded by three letters or more ("commentlist", "postcomments"; not "articles").
+_LISTED_WORDS = _FURNITURE_WORDS | _PROTECTIVE_WORDS | _ARTICLE_WORDS | _COMMENT_WORDS | _OTHER_STORIES | _DATE_WORDS
+_LISTED_ALTERNATIVES = "|".join(sorted((w for w in _LISTED_WORDS if len(w) >= 6), key=len, reverse=True))
+_LISTED_START = re.compile(f"(?:{_LISTED_ALTERNATIVES})(?=.{{3}})")
+_LISTED_END = re.compile(f"(?<=.{{3}})(?:{_LISTED_ALTERNATIVES})$")
 
 
 @lru_cache(maxsize=1 << 14)
@@ -418,16 +424,22 @@ def _class_marks(class_: str, id_: str) -> int:
 
 @lru_cache(maxsize=1 << 14)
 def _class_words(class_: str, id_: str) -> frozenset[str]:
-    """The words of an element's class names and id, lower-cased, taxonomy slugs left out."""
+    """The words of an element's class names and id, lower-cased, taxonomy slugs left out; a name
+    written as one word ("commentlist", "postcomments", "articlebody") also gives the listed words it
+    begins or ends with."""
     words = _CLASS_SPLIT.split(f"{class_} {id_}".lower())
-    if _TAXONOMY_WORDS.isdisjoint(words):
-        return frozenset(words)
-    kept: list[str] = []
-    for name in f"{class_} {id_}".lower().split():
-        parts = _CLASS_SPLIT.split(name)
-        cut = next((n + 1 for n, part in enumerate(parts) if part in _TAXONOMY_WORDS), len(parts))
-        kept.extend(parts[:cut])
-    return frozenset(kept)
+    if not _TAXONOMY_WORDS.isdisjoint(words):
+        kept: list[str] = []
+        for name in f"{class_} {id_}".lower().split():
+            parts = _CLASS_SPLIT.split(name)
+            cut = next((n + 1 for n, part in enumerate(parts) if part in _TAXONOMY_WORDS), len(parts))
+            kept.extend(parts[:cut])
+        words = kept
+    found = set(words)
+    for word in words:
+        if len(word) >= 9 and word not in _LISTED_WORDS:
+            found.update(m.group() for m in (_LISTED_START.match(word), _LISTED_END.search(word)) if m)
+    return frozenset(found)
 
 
 def _metadata(soup: BeautifulSoup, found: dict[str, list[Tag]], marks: dict[int, int]) -> PageHints:

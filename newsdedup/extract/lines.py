@@ -272,6 +272,9 @@ def classify(lines: list[Line], settings: ExtractionSettings, hints: PageHints |
         # Where the model keeps less than an article and the rules more, the rules stand.
         if _units(by_model, counts) >= min(settings.min_article_units, _units(labels, counts)):
             labels = by_model
+    if learned:
+        # (Not in the rules' own verdicts: the model is trained on those, where a second copy is body.)
+        _drop_repeated_text(lines, labels, counts)
     if _units(labels, counts) < settings.min_article_units:
         labels = _fallback(lines, labels, counts, teasers, settings)
     # A table flattened one cell a line is one paragraph, its cells in reading order.
@@ -288,6 +291,31 @@ def classify(lines: list[Line], settings: ExtractionSettings, hints: PageHints |
     body_words = sum(map(rules.units, paragraphs))
     confidence = _confidence(body_words, len(body_at), title is not None, settings)
     return PageText(title, published, byline, paragraphs, removed, confidence, labels)
+
+
+def _drop_repeated_text(lines: list[Line], labels: list[str], counts: list[int], min_words: int = 8,
+                        min_run: int = 3) -> None:
+    """A page that shows its article twice (a print or mobile copy) yields it once: body paragraphs
+    that repeat, in the same order, at least `min_run` earlier ones from the article's opening (its
+    first or second paragraph of `min_words` words or more) are dropped. A paragraph the article
+    repeats stays (a refrain), and so do repeated runs inside it (a menu's plans, a recipe's steps)."""
+    at = [k for k in range(len(lines)) if labels[k] == "body" and counts[k] >= min_words]
+    texts = [normalise_line(lines[k].text) for k in at]
+    first: dict[str, int] = {}
+    run: list[int] = []  # places in `at` repeating, one after another, the places from `source` on
+    source = 0
+    for place, text in enumerate(texts):
+        if run and texts[source + 1] == text:
+            source += 1
+            run.append(place)
+        elif first.get(text, 2) < 2:
+            source, run = first[text], [place]
+        else:
+            run = []
+        first.setdefault(text, place)
+        if len(run) >= min_run:
+            for repeated in run[-1 if len(run) > min_run else 0:]:
+                labels[at[repeated]] = "drop"
 
 
 def _units(labels: list[str], counts: list[int]) -> int:
