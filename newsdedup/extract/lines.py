@@ -294,10 +294,10 @@ def classify(lines: list[Line], settings: ExtractionSettings, hints: PageHints |
 
 
 def _drop_repeated_text(lines: list[Line], labels: list[str], counts: list[int], min_words: int = 8,
-                        min_run: int = 3) -> None:
+                        min_run: int = 3, opening: int = 2) -> None:
     """A page that shows its article twice (a print or mobile copy) yields it once: body paragraphs
     that repeat, in the same order, at least `min_run` earlier ones from the article's opening (its
-    first or second paragraph of `min_words` words or more) are dropped. A paragraph the article
+    first `opening` paragraphs of `min_words` words or more) are dropped. A paragraph the article
     repeats stays (a refrain), and so do repeated runs inside it (a menu's plans, a recipe's steps)."""
     at = [k for k in range(len(lines)) if labels[k] == "body" and counts[k] >= min_words]
     texts = [normalise_line(lines[k].text) for k in at]
@@ -308,7 +308,7 @@ def _drop_repeated_text(lines: list[Line], labels: list[str], counts: list[int],
         if run and texts[source + 1] == text:
             source += 1
             run.append(place)
-        elif first.get(text, 2) < 2:
+        elif first.get(text, opening) < opening:
             source, run = first[text], [place]
         else:
             run = []
