@@ -657,14 +657,20 @@ def test_class_names_written_as_one_word_say_what_they_hold() -> None:
 
 def test_an_article_shown_twice_on_its_page_is_extracted_once() -> None:
     # A print or mobile copy beside the page's own: the repeated run goes. A paragraph the article itself
-    # repeats (a refrain) stays.
+    # repeats (a refrain) stays, and so does a run it repeats further down (a meal plan's days).
     refrain = "The sea gives and the sea takes, the fishermen say, and this week it took more than it gave."
     body = [STORY[0], refrain, *STORY[1:4], refrain]
     page = ('<html><body><h1>Storm closes the harbour</h1><div class="story">'
             + "".join(f"<p>{p}</p>" for p in body) + '</div><div class="copy">'
             + "".join(f"<p>{p}</p>" for p in body) + "</div></body></html>")
-    for raw in (page.encode(), "\n\n".join(["Storm closes the harbour", *body, *body]).encode()):
-        article = extract(RawDocument.from_bytes("coast/storm.txt" if raw[:1] != b"<" else "coast/storm.html", raw,
-                                                 datetime.now(UTC)))
-        assert isinstance(article, Article)
-        assert article.paragraphs == body
+    text = "\n\n".join(["Storm closes the harbour", *body, *body])
+    day = ["Breakfast is porridge with a spoon of honey and a handful of berries from the market.",
+           "Lunch is a bowl of fish soup with bread, and an apple eaten on the walk back to work.",
+           "Dinner is grilled mackerel with potatoes and a salad of tomatoes, onions and parsley."]
+    plan = [*STORY[:2], *day, STORY[2], *day]
+    planned = "<html><body><h1>A week of harbour meals</h1>" + "".join(f"<p>{p}</p>" for p in plan) + "</body></html>"
+    for name, raw, expected in (("coast/storm.html", page, body), ("coast/storm.txt", text, body),
+                                ("coast/meals.html", planned, plan)):
+        article = extract(RawDocument.from_bytes(name, raw.encode(), datetime.now(UTC)))
+        assert isinstance(article, Article), name
+        assert article.paragraphs == expected, name

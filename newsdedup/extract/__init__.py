@@ -32,6 +32,9 @@ from newsdedup.sources.urls import normalise_url, url_host
 # 7: dates with month names in eight languages, and Chinese/Japanese/Korean dates, are read; comment
 # headings in nine more languages; the text model also learned from phrase-blind copies of its pages.
 # The tree is built from lxml's own (no doctype in it, which counted as the page's prose).
+# 8: published dates from elements classed as dates, and meta names read without regard to case.
+# 9: class names written as one word ("commentlist") say what they hold; an article shown twice on
+# its page is extracted once.
 EXTRACTOR_VERSION = "9"
 
 
