@@ -200,8 +200,9 @@ def parse_html(markup: str) -> tuple[list[Line], PageHints]:
             if node.name in found:
                 found[node.name].append(node)
             if node.attrs:
-                marks[id(node)] = _class_marks(str(node.attrs.get("class") or ""), str(node.attrs.get("id") or ""))
-                if marks[id(node)] & 8:
+                attrs = node.attrs
+                mark = marks[id(node)] = _class_marks(str(attrs.get("class") or ""), str(attrs.get("id") or ""))
+                if mark & 8:
                     found["dated"].append(node)
             if node.name in _DROP_SET:
                 unseen.append(node)
