@@ -45,6 +45,23 @@ def test_an_abridged_ocr_noised_reprint_joins_its_story() -> None:
     assert clusters["other"] != clusters["original"]
 
 
+def test_a_print_that_lost_the_story_s_opening_joins_it_through_a_print_cut_alike() -> None:
+    rng = random.Random(13)
+    vocab = _vocabulary(rng, 2000)
+    story = _story(rng, vocab, 6)
+    # Copy-editing cut the first paragraph of two prints; the second was abridged from the end as well.
+    # Neither opens like the full print, and the short one shares too little of it for a Jaccard.
+    lost_opening = [_ocr(rng, p, 0.01) for p in story[1:]]
+    short = [_ocr(rng, p, 0.01) for p in story[1:3]]
+    # A report opening with the same passage, then text of its own: found in the story only in part.
+    report = [story[1], *_story(rng, vocab, 3)]
+    result = dedup_pages(_docs(story=story, lost_opening=lost_opening, short=short, report=report))
+    clusters = result["clusters"]
+    assert clusters["story"] == clusters["lost_opening"] == clusters["short"]
+    assert clusters["report"] != clusters["story"]
+    assert any("report" in pair for pair in result["overlaps"])
+
+
 def test_reports_lifting_passages_never_join_the_story_they_lift_from() -> None:
     rng = random.Random(5)
     vocab = _vocabulary(rng, 2000)

@@ -501,7 +501,10 @@ class Deduplicator:
         member, best first. A group counts only when `doc` is also a copy of that fullest member (a
         report that lifted most of a short excerpt of a story is close to the excerpt, not to the story),
         or of most of the members it was compared with (a fullest member may be a scan cut at the wrong
-        place, opening with another story's text)."""
+        place, opening with another story's text), or opens like the member it copies and is mostly
+        found in the fullest (a print whose copy-editing cut the story's first sentences opens like none
+        of the fuller prints, yet like a member that lost them too; a report opens with its own lede)."""
+        s = self.settings
         # In arrival order, so that ties (equal scores, equally full members) go to the earliest article
         # whatever the order the candidates were found in.
         others = _in_arrival_order(cache[c] for c in candidates if len(cache[c].windows))
@@ -518,7 +521,9 @@ class Deduplicator:
         best: dict[str | None, tuple[str, float, _Doc]] = {}
         for other in others:
             group, score = group_of[other.id], scores[other.id]
-            if score is None or (scores[fullest[group].id] is None and 2 * copied[group] <= compared[group]):
+            if score is None or (scores[fullest[group].id] is None and 2 * copied[group] <= compared[group]
+                                 and not (_contained(doc, fullest[group]) >= s.containment
+                                          and self._opens_alike(doc, other))):
                 continue
             if group not in best or score > best[group][1]:
                 best[group] = (other.id, round(score, 3), fullest[group])
@@ -535,9 +540,13 @@ class Deduplicator:
         jaccard = common / (len(mine) + len(theirs) - common)
         contained = common / min(len(mine), len(theirs))
         is_copy = jaccard >= s.near_duplicate_jaccard or (
-            contained >= s.containment  # and both open alike (computed only then)
-            and max(_shared_from(doc.opening, theirs), _shared_from(other.opening, mine)) <= s.lede_offset)
+            contained >= s.containment and self._opens_alike(doc, other))  # (the opening read only then)
         return max(jaccard, contained) if is_copy else None
+
+    def _opens_alike(self, doc: _Doc, other: _Doc) -> bool:
+        """Whether the text the two share begins within the first `lede_offset` letters of each."""
+        return max(_shared_from(doc.opening, other.windows), _shared_from(other.opening, doc.windows)) \
+            <= self.settings.lede_offset
 
     def _rewrite_matches(self, doc: _Doc, others: list[str], linked: dict[str, _Pairs],
                          group_of: dict[str, str | None], cache: dict[str, _Doc]) -> dict[str, _Pairs]:
@@ -554,8 +563,7 @@ class Deduplicator:
         for other in _in_arrival_order(cache[a] for a in others if a not in linked):
             if group_of[other.id] in done or _same_outlet(doc, other):
                 continue
-            shared = _common(doc.windows, other.windows) / (min(len(doc.windows), len(other.windows)) or 1)
-            if not _RETOLD_WINDOWS <= shared < s.containment:
+            if not _RETOLD_WINDOWS <= _contained(doc, other) < s.containment:
                 continue
             chain = rewrites.retelling(doc.sentences, other.sentences, s.rewrite_similarity, s.rewrite_sentences,
                                        s.rewrite_share)
@@ -643,6 +651,11 @@ def _common(a: np.ndarray, b: np.ndarray) -> int:
     """Values two sorted arrays of distinct values share."""
     small, large = (a, b) if len(a) <= len(b) else (b, a)
     return int(_found(small, large).sum())
+
+
+def _contained(doc: _Doc, other: _Doc) -> float:
+    """The share of the shorter document's character windows found in the other."""
+    return _common(doc.windows, other.windows) / (min(len(doc.windows), len(other.windows)) or 1)
 
 
 def _shared_from(opening: np.ndarray, other: np.ndarray) -> int:
