@@ -501,9 +501,10 @@ class Deduplicator:
         member, best first. A group counts only when `doc` is also a copy of that fullest member (a
         report that lifted most of a short excerpt of a story is close to the excerpt, not to the story),
         or of most of the members it was compared with (a fullest member may be a scan cut at the wrong
-        place, opening with another story's text), or opens like the member it copies and is mostly
-        found in the fullest (a print whose copy-editing cut the story's first sentences opens like none
-        of the fuller prints, yet like a member that lost them too; a report opens with its own lede)."""
+        place, opening with another story's text), or opens like the member it copies and shares most of
+        the shorter text with the fullest (a print whose copy-editing cut the story's first sentences
+        opens like none of the fuller prints, yet like a member that lost them too; a report opens with
+        its own lede)."""
         s = self.settings
         # In arrival order, so that ties (equal scores, equally full members) go to the earliest article
         # whatever the order the candidates were found in.
