@@ -674,3 +674,19 @@ def test_an_article_shown_twice_on_its_page_is_extracted_once() -> None:
         article = extract(RawDocument.from_bytes(name, raw.encode(), datetime.now(UTC)))
         assert isinstance(article, Article), name
         assert article.paragraphs == expected, name
+
+
+def test_a_short_post_under_a_long_comment_thread_is_the_article() -> None:
+    # Two readers wrote five paragraphs each: the thread holds most of the page's prose, too much to be set
+    # aside by its label alone, and once named the article's container; the post's own prose outside it is.
+    post = STORY[:2]
+    reply = ("I took the ferry on the first morning after the storm and the crossing was calm, but the pier "
+             "at the island end was closed and we waited an hour in the rain for a smaller boat to take us in.")
+    page = ('<html><body><h1>Storm closes the harbour</h1><div class="main"><div class="text">'
+            + "".join(f"<p>{p}</p>" for p in post) + '</div><ol class="commentlist">'
+            + "".join('<li class="comment"><div class="comment-text">'
+                      + "".join(f"<p>{reply} Part {k} of reader {n}.</p>" for k in range(5)) + "</div></li>"
+                      for n in range(2)) + "</ol></div></body></html>")
+    article = extract(RawDocument.from_bytes("coast/storm.html", page.encode(), datetime.now(UTC)))
+    assert isinstance(article, Article)
+    assert article.paragraphs[:2] == post

@@ -35,7 +35,9 @@ from newsdedup.sources.urls import normalise_url, url_host
 # 8: published dates from elements classed as dates, and meta names read without regard to case.
 # 9: class names written as one word ("commentlist") say what they hold; an article shown twice on
 # its page is extracted once.
-EXTRACTOR_VERSION = "9"
+# 10: a container inside a labelled element kept for its size (a long comment thread) gives way to the
+# prose outside such elements, when there is enough of it (a short post above the thread).
+EXTRACTOR_VERSION = "10"
 
 
 _MAX_OUTLET_CHARS = 100  # a page-given site name is a key, not prose

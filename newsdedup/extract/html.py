@@ -221,24 +221,46 @@ def parse_html(markup: str) -> tuple[list[Line], PageHints]:
     # around it stay, and those beside it go however much text they hold (a short post beside a long
     # profile or comment thread).
     around = {id(tag) for tag in article.parents} if article is not None else set()
+    kept: list[Tag] = []  # labelled, yet holding too much of the prose to go
     for tag in furniture:
         if id(tag) in around:
             continue
         beside = article is not None and tag is not article and all(p is not article for p in tag.parents)
-        if beside or prose[id(tag)] < 0.3 * total:
-            # Its prose leaves its ancestors too, so the article's container is found among what stays
-            # (a comment thread holding most of the prose is removed, and never names the container).
-            # One inside another already removed only reaches the removed one: counted once.
-            if chars := prose[id(tag)]:
-                for ancestor in tag.parents:
-                    prose[id(ancestor)] -= chars
-            tag.extract()
+        if not beside and prose[id(tag)] >= 0.3 * total:
+            kept.append(tag)
+            continue
+        # Its prose leaves its ancestors too, so the article's container is found among what stays
+        # (a comment thread holding most of the prose is removed, and never names the container).
+        # One inside another already removed only reaches the removed one: counted once.
+        if chars := prose[id(tag)]:
+            for ancestor in tag.parents:
+                prose[id(ancestor)] -= chars
+        tag.extract()
     root = soup.body or soup
-    lines = _flatten(root, _main_container(soup, prose), marks)
+    lines = _flatten(root, _article_container(soup, prose, kept), marks)
     # The tree is all parent/child cycles: taken apart now, it is freed at once instead of burdening the
     # garbage collector (a fifth of the time per page when it is left to it).
     soup.decompose()
     return lines, hints
+
+
+def _article_container(soup: BeautifulSoup, prose: Counter[int], labelled: list[Tag],
+                       rest_share: float = 0.1) -> Tag | None:
+    """The main container (below), unless it lies in an element the page labels as furniture that was
+    kept for the prose it holds (a comment thread longer than the short post it follows) while
+    `rest_share` of the prose or more lies outside every such element: then the container of that
+    prose. (A wrapper named "...-sidebar" holding the whole article leaves next to nothing outside.)"""
+    container = _main_container(soup, prose)
+    held = {id(tag) for tag in labelled}
+    if container is None or held.isdisjoint([id(container), *map(id, container.parents)]):
+        return container
+    rest = Counter(prose)
+    for tag in labelled:
+        if held.isdisjoint(map(id, tag.parents)):  # (one inside another is counted with it)
+            rest[id(tag)] = 0
+            for ancestor in tag.parents:
+                rest[id(ancestor)] -= prose[id(tag)]
+    return _main_container(soup, rest) if rest[id(soup)] >= rest_share * prose[id(soup)] else container
 
 
 def _main_container(soup: BeautifulSoup, prose: Counter[int], share: float = 0.8) -> Tag | None:
