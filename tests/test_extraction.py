@@ -678,7 +678,8 @@ def test_an_article_shown_twice_on_its_page_is_extracted_once() -> None:
 
 def test_a_short_post_under_a_long_comment_thread_is_the_article() -> None:
     # Two readers wrote five paragraphs each: the thread holds most of the page's prose, too much to be set
-    # aside by its label alone, and once named the article's container; the post's own prose outside it is.
+    # aside by its label alone, and once named the article's container, the post falling outside it and
+    # lost. The post's own prose outside the thread is the container now: the article opens with it.
     post = STORY[:2]
     reply = ("I took the ferry on the first morning after the storm and the crossing was calm, but the pier "
              "at the island end was closed and we waited an hour in the rain for a smaller boat to take us in.")
