@@ -232,9 +232,7 @@ def parse_html(markup: str) -> tuple[list[Line], PageHints]:
         # Its prose leaves its ancestors too, so the article's container is found among what stays
         # (a comment thread holding most of the prose is removed, and never names the container).
         # One inside another already removed only reaches the removed one: counted once.
-        if chars := prose[id(tag)]:
-            for ancestor in tag.parents:
-                prose[id(ancestor)] -= chars
+        _set_aside(prose, tag)
         tag.extract()
     root = soup.body or soup
     lines = _flatten(root, _article_container(soup, prose, kept), marks)
@@ -257,10 +255,16 @@ def _article_container(soup: BeautifulSoup, prose: Counter[int], labelled: list[
     rest = Counter(prose)
     for tag in labelled:
         if held.isdisjoint(map(id, tag.parents)):  # (one inside another is counted with it)
+            _set_aside(rest, tag)
             rest[id(tag)] = 0
-            for ancestor in tag.parents:
-                rest[id(ancestor)] -= prose[id(tag)]
     return _main_container(soup, rest) if rest[id(soup)] >= rest_share * prose[id(soup)] else container
+
+
+def _set_aside(prose: Counter[int], tag: Tag) -> None:
+    """`tag`'s prose taken out of its ancestors' counts."""
+    if chars := prose[id(tag)]:
+        for ancestor in tag.parents:
+            prose[id(ancestor)] -= chars
 
 
 def _main_container(soup: BeautifulSoup, prose: Counter[int], share: float = 0.8) -> Tag | None:
