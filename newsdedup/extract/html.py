@@ -215,7 +215,7 @@ def parse_html(markup: str) -> tuple[list[Line], PageHints]:
     # whole article, so a labelled element is removed only when it holds little of the page's prose.
     # Prose per element, counted once: elements are visited in document order, so when one is judged
     # none of its descendants has been removed yet and the count is still exact.
-    prose, furniture, article = _prose_and_furniture(soup)
+    prose, furniture, article = _prose_and_furniture(soup, marks)
     total = prose[id(soup)] or 1
     # A page that marks its one article (see _marked_article) says where the text is: labelled elements
     # around it stay, and those beside it go however much text they hold (a short post beside a long
@@ -281,7 +281,8 @@ def _main_container(soup: BeautifulSoup, prose: Counter[int], share: float = 0.8
     return None if not total or node is soup or node.name in ("html", "body") else node
 
 
-def _is_furniture(tag: Tag) -> bool:
+def _is_furniture(tag: Tag, marks_of: dict[int, int]) -> bool:
+    """Furniture by tag, visibility, role, or class and id words (`marks_of`: `_class_marks` by id)."""
     name, attrs = tag.name, tag.attrs
     if name in _FURNITURE_TAGS:
         return True
@@ -294,16 +295,11 @@ def _is_furniture(tag: Tag) -> bool:
     role = attrs.get("role")
     if role and str(role).lower() in ("navigation", "banner", "contentinfo", "complementary", "dialog", "menu"):
         return True
-    names = attrs.get("class"), attrs.get("id")
-    if not any(names):
-        return False
-    words = _class_words(str(names[0] or ""), str(names[1] or ""))
-    # An article wrapper may carry "article" and "share-enabled" style classes: keep big text blocks.
-    # Embeds (a quoted post, a video) inside the article are part of it, whatever else they are called.
-    return not words.isdisjoint(_FURNITURE_WORDS) and words.isdisjoint(_PROTECTIVE_WORDS)
+    return bool(marks_of.get(id(tag), 0) & 32)
 
 
-def _prose_and_furniture(soup: BeautifulSoup) -> tuple[Counter[int], list[Tag], Tag | None]:
+def _prose_and_furniture(soup: BeautifulSoup, marks: dict[int, int]
+                         ) -> tuple[Counter[int], list[Tag], Tag | None]:
     """In one walk: characters of paragraph-length text inside each element (by id) — <p> blocks,
     and long text runs outside any <p> (pages that separate paragraphs with <br> inside one <div>) —,
     the elements labelled as furniture, in document order, and the page's marked article."""
@@ -315,7 +311,7 @@ def _prose_and_furniture(soup: BeautifulSoup) -> tuple[Counter[int], list[Tag], 
         if isinstance(node, Tag):
             if node.name == "p" and len(t := node.get_text(" ", strip=True)) >= 80:
                 runs.append((node, len(t)))
-            if _is_furniture(node):
+            if _is_furniture(node, marks):
                 furniture.append(node)
             if node.name == "article" or (node.attrs and _marks_article(node.attrs)):
                 marked.append(node)
@@ -327,7 +323,7 @@ def _prose_and_furniture(soup: BeautifulSoup) -> tuple[Counter[int], list[Tag], 
             prose[id(node)] += chars
         for ancestor in node.parents:
             prose[id(ancestor)] += chars
-    return prose, furniture, _marked_article(marked)
+    return prose, furniture, _marked_article(marked, marks)
 
 
 def _marks_article(attrs: dict[str, Any]) -> bool:
@@ -338,7 +334,7 @@ def _marks_article(attrs: dict[str, Any]) -> bool:
         str(attrs.get("class") or "").lower().split())
 
 
-def _marked_article(marked: list[Tag]) -> Tag | None:
+def _marked_article(marked: list[Tag], marks: dict[int, int]) -> Tag | None:
     """The outermost of the page's marked elements (<article>, _marks_article) when they nest in one
     chain: one article (a post's body marked inside its entry, or a reader's comment marked up as an
     article inside the post it answers). Several apart (a list of posts, teasers marked up as articles)
@@ -347,7 +343,7 @@ def _marked_article(marked: list[Tag]) -> Tag | None:
     for outer, inner in pairwise(marked):
         if all(parent is not outer for parent in inner.parents):
             return None
-    return marked[0] if marked and not _is_furniture(marked[0]) else None
+    return marked[0] if marked and not _is_furniture(marked[0], marks) else None
 
 
 def _flatten(root: Tag, container: Tag | None, marks_of: dict[int, int]) -> list[Line]:
@@ -440,13 +436,16 @@ def _class_marks(class_: str, id_: str) -> int:
     """What an element's class and id words say of what it holds, as bits: for the line classifier
     1 furniture, 2 article, 4 readers' comments (any may hold the others: a hint, never a verdict); for
     the published date 8 a date, 16 other stories (a sidebar, a widget, related posts) and not the article
-    as well ("content-sidebar-wrap")."""
+    as well ("content-sidebar-wrap"); for `_is_furniture` 32 furniture and no wrapper of the article
+    ("share-enabled article": an article wrapper may carry such classes; an embed inside the article is
+    part of it, whatever else it is called)."""
     if not class_ and not id_:
         return 0
     words = _class_words(class_, id_)
     return (not words.isdisjoint(_FURNITURE_WORDS)) | (not words.isdisjoint(_ARTICLE_WORDS)) << 1 \
         | (not words.isdisjoint(_COMMENT_WORDS)) << 2 | (not words.isdisjoint(_DATE_WORDS)) << 3 \
-        | (not words.isdisjoint(_OTHER_STORIES) and words.isdisjoint(_PROTECTIVE_WORDS)) << 4
+        | (not words.isdisjoint(_OTHER_STORIES) and words.isdisjoint(_PROTECTIVE_WORDS)) << 4 \
+        | (not words.isdisjoint(_FURNITURE_WORDS) and words.isdisjoint(_PROTECTIVE_WORDS)) << 5
 
 
 @lru_cache(maxsize=1 << 14)
@@ -500,7 +499,8 @@ def _metadata(soup: BeautifulSoup, found: dict[str, list[Tag]], marks: dict[int,
         headings=tuple(_heading(tag) for name in ("h1", "h2", "h3") for tag in found[name][:metadata.HEADING_SEARCH]),
         site_names=_present(meta("og:site_name"), meta("application-name"), _publisher_name(ld.get("publisher"))),
         dates=_present(_str(ld.get("datePublished")), meta("article:published_time", "datePublished"),
-                       *(str(t.get("datetime") or t.get_text(" ", strip=True)) for t in _article_times(found["time"]))),
+                       *(str(t.get("datetime") or t.get_text(" ", strip=True))
+                         for t in _article_times(found["time"], marks))),
         loose_dates=_present(meta("date", "pubdate", "publishdate", "dc.date.issued", "dc.date"),
                              *(text for tag in _marked_dates(found["dated"], marks) for text in _date_texts(tag))),
         authors=_present(meta("author"), meta("article:author"), *_author_names(ld.get("author"))),
@@ -577,11 +577,11 @@ def _heading(tag: Tag) -> metadata.Heading:
     return metadata.Heading(fold_spaces(tag.get_text(" ")), int(tag.name[1]), home)
 
 
-def _article_times(times: list[Tag], wanted: int = 3) -> list[Tag]:
+def _article_times(times: list[Tag], marks: dict[int, int], wanted: int = 3) -> list[Tag]:
     """The first <time> elements outside furniture: a time in a comment or a teaser dates something else."""
     kept: list[Tag] = []
     for tag in times:
-        if not any(_is_furniture(parent) for parent in tag.parents if isinstance(parent, Tag)):
+        if not any(_is_furniture(parent, marks) for parent in tag.parents if isinstance(parent, Tag)):
             kept.append(tag)
             if len(kept) == wanted:
                 break
