@@ -121,3 +121,30 @@ def test_the_shipped_text_model_leaves_out_a_comment_thread_in_a_language_no_phr
         lines += [Line(name), Line(f"{n + 3}.3.2024 klo 1{n}.0{n}"), Line(text, blank_after=True), Line("Vastaa")]
     assert len(classify(lines, ExtractionSettings(), PageHints(), learned=False).paragraphs) == 6  # rules: prose
     assert classify(lines, ExtractionSettings(), PageHints()).paragraphs == article
+
+
+def _constant(margin: float, band: tuple[float, float] = (0.5, 0.5)) -> dict[str, object]:
+    """One tree of one leaf: the same margin for every line."""
+    return {"feature": [[0]], "threshold": [[0.0]], "left": [[-1]], "right": [[-1]], "leaf": [[margin]], "depth": 1,
+            "band": list(band)}
+
+
+def test_the_context_ensemble_reads_what_the_first_said_of_the_lines_around() -> None:
+    # An article of four paragraphs; the first ensemble calls every line body. The second splits on the
+    # context column "share of the likely body above the line": body for the first half, not after it.
+    lines = [Line(f"Paragraph {n} of the report on the harbour storm, which damaged two piers and sank a boat.",
+                  blank_after=True, tag="p", group=1) for n in range(4)]
+    labels = classify(lines, ExtractionSettings(), PageHints(), learned=False).labels
+    units = [rules.units(ln.text) for ln in lines]
+    width = classifier.features(lines, labels, units, PageHints()).shape[1]
+    above = width + 5  # context_features' sixth column
+    second = {"feature": [[above]], "threshold": [[0.4]], "left": [[-1]], "right": [[-2]], "leaf": [[9.0, -9.0]],
+              "depth": 1, "band": [0.5, 0.5]}
+    said = np.ones(4)
+    assert np.allclose(classifier.context_features(said, np.ones(4, dtype=np.int64), np.array(units, float))[:, 5],
+                       [0, 0.25, 0.5, 0.75])
+    stacked = classifier.Trees.from_json({**_constant(9.0), "context": second})
+    with classifier.using(classifier.Models(stacked, None)):
+        assert classifier.body_lines(lines, labels, units, PageHints()) == [True, True, False, False]
+    with classifier.using(classifier.Models(classifier.Trees.from_json(_constant(9.0)), None)):
+        assert classifier.body_lines(lines, labels, units, PageHints()) == [True] * 4

@@ -37,7 +37,7 @@ from newsdedup.sources.urls import normalise_url, url_host
 # its page is extracted once.
 # 10: a container inside a labelled element kept for its size (a long comment thread) gives way to the
 # prose outside such elements, when there is enough of it (a short post above the thread).
-EXTRACTOR_VERSION = "10"
+EXTRACTOR_VERSION = "11"
 
 
 _MAX_OUTLET_CHARS = 100  # a page-given site name is a key, not prose

@@ -48,6 +48,9 @@ class Trees:
     # The model overrules the rules only where it is sure: a line the rules call body is dropped below
     # band[0], a line they drop is kept from band[1]; in between the rules' verdict stands.
     band: tuple[float, float]
+    # A second ensemble that reads the line's features and what this one said of the lines around it
+    # (`context_features`); its probability is the model's verdict.
+    context: Trees | None = None
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Probability that each row of `x` (lines × features) is body: every tree walked for every line
@@ -73,6 +76,7 @@ class Trees:
             left=np.array(data["left"], dtype=np.int64), right=np.array(data["right"], dtype=np.int64),
             leaf=np.array(data["leaf"]), depth=int(data["depth"]), bias=float(data.get("bias", 0.0)),
             band=(float(data["band"][0]), float(data["band"][1])),
+            context=cls.from_json(data["context"]) if data.get("context") else None,
         )
 
 
@@ -192,6 +196,27 @@ def features(lines: Sequence[Line], labels: Sequence[str], units: Sequence[int],
     return np.hstack([x, label_hot[at], page[at], siblings[at], shape, _repeats(lines, units, label_hot, first)[at]])
 
 
+def context_features(p: np.ndarray, groups: np.ndarray, units: np.ndarray) -> np.ndarray:
+    """What the first ensemble said of each line's surroundings (`p`: its body probability per line, 0
+    where it was not asked): the mean over a few lines around and over the line's block group, the
+    neighbours' verdicts, how much of the page's likely body (in words) lies above it, and how far the
+    nearest sure body line is. An article is a run of body lines; a stray kept line among comments is
+    not."""
+    n = len(p)
+    weighted = p * units
+    total = float(weighted.sum()) or 1.0
+    _, group = np.unique(groups, return_inverse=True)
+    size = np.bincount(group).astype(np.float64)
+    sure = (p >= 0.5).astype(np.float64)
+    return np.column_stack([
+        _window_mean(p, 1), _window_mean(p, 3), _window_mean(p, 8),
+        np.concatenate([[0.0], p[:-1]]), np.concatenate([p[1:], [0.0]]),
+        (np.cumsum(weighted) - weighted) / total,
+        (np.bincount(group, weights=p) / size)[group], (np.bincount(group, weights=weighted) / total)[group],
+        _distance(sure, 1), _distance(sure, -1), np.full(n, sure.mean() if n else 0.0),
+    ])
+
+
 def _repeats(lines: Sequence[Line], units: Sequence[int], label_hot: np.ndarray, first: int) -> np.ndarray:
     """What repeats within the page: a comment thread, or a list of teasers, is a run of blocks that
     each carry the same short line ("Reply", "Permalink", a timestamp of the same shape, in any
@@ -249,6 +274,14 @@ def body_lines(lines: Sequence[Line], labels: Sequence[str], units: Sequence[int
     at = np.flatnonzero([label == "body" for label in labels]) if add_above > 1 else np.arange(len(lines))
     keep = [label == "body" for label in labels]
     if len(at):
-        for k, v in zip(at.tolist(), chosen.predict(features(lines, labels, units, hints, at)), strict=True):
+        x = features(lines, labels, units, hints, at)
+        verdicts = chosen.predict(x)
+        if chosen.context is not None:
+            said = np.zeros(len(lines))
+            said[at] = verdicts
+            surroundings = context_features(said, np.array([ln.group for ln in lines], dtype=np.int64),
+                                            np.asarray(units, dtype=np.float64))
+            verdicts = chosen.context.predict(np.hstack([x, surroundings[at]]))
+        for k, v in zip(at.tolist(), verdicts, strict=True):
             keep[k] = bool(v >= drop_below if labels[k] == "body" else v >= add_above)
     return keep
