@@ -520,12 +520,16 @@ class Deduplicator:
         compared: Counter[str | None] = Counter(group_of[other.id] for other in others)
         copied: Counter[str | None] = Counter(group_of[other.id] for other in others if scores[other.id] is not None)
         best: dict[str | None, tuple[str, float, _Doc]] = {}
+        holds_fullest: dict[str | None, bool] = {}  # `doc` and the group's fullest share `containment`
         for other in others:
             group, score = group_of[other.id], scores[other.id]
-            if score is None or (scores[fullest[group].id] is None and 2 * copied[group] <= compared[group]
-                                 and not (_contained(doc, fullest[group]) >= s.containment
-                                          and self._opens_alike(doc, other))):
+            if score is None:
                 continue
+            if scores[fullest[group].id] is None and 2 * copied[group] <= compared[group]:
+                if group not in holds_fullest:
+                    holds_fullest[group] = _contained(doc, fullest[group]) >= s.containment
+                if not (holds_fullest[group] and self._opens_alike(doc, other)):
+                    continue
             if group not in best or score > best[group][1]:
                 best[group] = (other.id, round(score, 3), fullest[group])
         return sorted(best.values(), key=lambda match: -match[1])  # stable: ties stay in arrival order
