@@ -49,12 +49,15 @@ def test_the_shipped_model_reads_every_feature_column() -> None:
         assert p.shape == (len(lines),) and ((p >= 0) & (p <= 1)).all()
 
 
+def _constant(margin: float, band: tuple[float, float] = (0.5, 0.5)) -> dict[str, object]:
+    """One tree of one leaf: the same margin for every line."""
+    return {"feature": [[0]], "threshold": [[0.0]], "left": [[-1]], "right": [[-1]], "leaf": [[margin]], "depth": 1,
+            "band": list(band)}
+
+
 def test_a_model_that_only_removes_never_adds_a_line() -> None:
     lines, hints = _page()
-    always_body = classifier.Trees.from_json({  # one leaf, a large margin: "body" for every line
-        "feature": [[0]], "threshold": [[0.0]], "left": [[-1]], "right": [[-1]], "leaf": [[9.0]], "depth": 1,
-        "band": [0.3, 1.01],
-    })
+    always_body = classifier.Trees.from_json(_constant(9.0, (0.3, 1.01)))  # a large margin: "body" for every line
     with classifier.using(classifier.Models(None, always_body)):
         result = classify(lines, ExtractionSettings(), hints)
     assert "Home" not in result.paragraphs and "Contact us" not in result.paragraphs
@@ -121,12 +124,6 @@ def test_the_shipped_text_model_leaves_out_a_comment_thread_in_a_language_no_phr
         lines += [Line(name), Line(f"{n + 3}.3.2024 klo 1{n}.0{n}"), Line(text, blank_after=True), Line("Vastaa")]
     assert len(classify(lines, ExtractionSettings(), PageHints(), learned=False).paragraphs) == 6  # rules: prose
     assert classify(lines, ExtractionSettings(), PageHints()).paragraphs == article
-
-
-def _constant(margin: float, band: tuple[float, float] = (0.5, 0.5)) -> dict[str, object]:
-    """One tree of one leaf: the same margin for every line."""
-    return {"feature": [[0]], "threshold": [[0.0]], "left": [[-1]], "right": [[-1]], "leaf": [[margin]], "depth": 1,
-            "band": list(band)}
 
 
 def test_the_context_ensemble_reads_what_the_first_said_of_the_lines_around() -> None:

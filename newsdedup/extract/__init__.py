@@ -37,6 +37,7 @@ from newsdedup.sources.urls import normalise_url, url_host
 # its page is extracted once.
 # 10: a container inside a labelled element kept for its size (a long comment thread) gives way to the
 # prose outside such elements, when there is enough of it (a short post above the thread).
+# 11: the line classifier in two stages (the second reads the first's verdicts around each line).
 EXTRACTOR_VERSION = "11"
 
 
