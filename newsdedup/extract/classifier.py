@@ -1,7 +1,8 @@
 """The learned line classifier: after the rules have judged every line, a small gradient-boosted tree
 model (trained by benchmarks/train_extraction.py on labelled pages, shipped as JSON beside this file)
 reads generic features of each line and of its neighbours — length, punctuation, position, text and
-link density, the block it sits in, and the rules' own verdicts — and says which lines are the body.
+link density, the block it sits in, and the rules' own verdicts — and says which lines are the body; a
+second model reads the same features and what the first said of the lines around each one.
 
 Only numpy is needed to apply it: the trees are arrays walked for all lines of a page at once."""
 
