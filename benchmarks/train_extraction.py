@@ -125,7 +125,7 @@ class PageRows:
     w: np.ndarray
     groups: np.ndarray  # each line's block group (Line.group)
     units: np.ndarray
-    asked: np.ndarray  # the lines the model is asked about at run time (classifier.body_lines)
+    asked: np.ndarray  # indices of the lines the model is asked about at run time (classifier.asked_lines)
     host: str
 
 
@@ -138,7 +138,7 @@ def page_rows(row: dict[str, Any], kind: str) -> PageRows | None:
     labels = classify(lines, ExtractionSettings(), hints, learned=False).labels
     y, w = gold_labels([ln.text for ln in lines], row["body"])
     units = [rules.units(ln.text) for ln in lines]
-    asked = np.ones(len(lines), dtype=bool) if BANDS[kind][1] <= 1 else np.array([label == "body" for label in labels])
+    asked = classifier.asked_lines(labels, BANDS[kind])
     return PageRows(classifier.features(lines, labels, units, hints), y, np.array(w),
                     np.array([ln.group for ln in lines], dtype=np.int64), np.array(units, dtype=np.float64), asked,
                     (urlsplit(row.get("url") or "").hostname or "").removeprefix("www."))
@@ -181,7 +181,7 @@ def fit(pages: list[PageRows], kind: str) -> dict[str, Any]:
     for k in range(CONTEXT_FOLDS):
         others = booster(*stacked([p for p, f in zip(pages, fold, strict=True) if f != k]))
         for n, page in enumerate(pages):
-            if fold[n] == k and page.asked.any():
+            if fold[n] == k and len(page.asked):
                 said[n][page.asked] = others.predict(page.x[page.asked])
     extra = [classifier.context_features(s, p.groups, p.units) for s, p in zip(said, pages, strict=True)]
     second = booster(*stacked(pages, extra))

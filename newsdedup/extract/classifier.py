@@ -262,6 +262,12 @@ def _fingerprint(text: str) -> int:
 
 
 
+def asked_lines(labels: Sequence[str], band: tuple[float, float]) -> np.ndarray:
+    """The lines (indices) a model with `band` is asked about: every line, or, when it never adds one
+    (band[1] > 1), only those the rules kept."""
+    return np.flatnonzero([label == "body" for label in labels]) if band[1] > 1 else np.arange(len(labels))
+
+
 def body_lines(lines: Sequence[Line], labels: Sequence[str], units: Sequence[int],
                hints: PageHints) -> list[bool] | None:
     """Which lines are body, by the model where it is sure and by the rules elsewhere; None when no
@@ -271,8 +277,7 @@ def body_lines(lines: Sequence[Line], labels: Sequence[str], units: Sequence[int
     if chosen is None or not lines:
         return None
     drop_below, add_above = chosen.band
-    # A model that never adds a line (add_above > 1) is asked only about the lines the rules kept.
-    at = np.flatnonzero([label == "body" for label in labels]) if add_above > 1 else np.arange(len(lines))
+    at = asked_lines(labels, chosen.band)
     keep = [label == "body" for label in labels]
     if len(at):
         x = features(lines, labels, units, hints, at)
