@@ -124,6 +124,7 @@ class PageRows:
     y: list[int]
     w: np.ndarray
     groups: np.ndarray  # each line's block group (Line.group)
+    paths: np.ndarray  # each line's path (Line.path)
     units: np.ndarray
     asked: np.ndarray  # indices of the lines the model is asked about at run time (classifier.asked_lines)
     host: str
@@ -140,7 +141,8 @@ def page_rows(row: dict[str, Any], kind: str) -> PageRows | None:
     units = [rules.units(ln.text) for ln in lines]
     asked = classifier.asked_lines(labels, BANDS[kind])
     return PageRows(classifier.features(lines, labels, units, hints), y, np.array(w),
-                    np.array([ln.group for ln in lines], dtype=np.int64), np.array(units, dtype=np.float64), asked,
+                    np.array([ln.group for ln in lines], dtype=np.int64), np.array([ln.path for ln in lines], dtype=np.int64),
+                    np.array(units, dtype=np.float64), asked,
                     (urlsplit(row.get("url") or "").hostname or "").removeprefix("www."))
 
 
@@ -183,7 +185,7 @@ def fit(pages: list[PageRows], kind: str) -> dict[str, Any]:
         for n, page in enumerate(pages):
             if fold[n] == k and len(page.asked):
                 said[n][page.asked] = others.predict(page.x[page.asked])
-    extra = [classifier.context_features(s, p.groups, p.units) for s, p in zip(said, pages, strict=True)]
+    extra = [classifier.context_features(s, p.groups, p.paths, p.units) for s, p in zip(said, pages, strict=True)]
     second = booster(*stacked(pages, extra))
     return {**model, "context": {**to_arrays(second.dump_model()), "band": list(BANDS[kind])}}
 

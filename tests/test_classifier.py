@@ -88,7 +88,7 @@ def test_what_repeats_within_the_page_is_a_feature() -> None:
     lines = _commented_page()
     labels = classify(lines, ExtractionSettings(), PageHints(), learned=False).labels
     x = classifier.features(lines, labels, [rules.units(ln.text) for ln in lines], PageHints())
-    occurs, above = x[:, -7], x[:, -6]  # the columns of classifier._repeats, in its order
+    occurs, above = x[:, -11], x[:, -10]  # the columns of classifier._repeats, in its order (then 4 of paths)
     reply = [k for k, ln in enumerate(lines) if ln.text == "Reply"]
     stamps = [k for k, ln in enumerate(lines) if ln.text.startswith("Posted")]
     assert np.allclose(occurs[reply], math.log1p(4)) and np.allclose(occurs[stamps], math.log1p(4))
@@ -138,10 +138,21 @@ def test_the_context_ensemble_reads_what_the_first_said_of_the_lines_around() ->
     second = {"feature": [[above]], "threshold": [[0.4]], "left": [[-1]], "right": [[-2]], "leaf": [[9.0, -9.0]],
               "depth": 1, "band": [0.5, 0.5]}
     said = np.ones(4)
-    assert np.allclose(classifier.context_features(said, np.ones(4, dtype=np.int64), np.array(units, float))[:, 5],
-                       [0, 0.25, 0.5, 0.75])
+    assert np.allclose(classifier.context_features(said, np.ones(4, dtype=np.int64), np.zeros(4, dtype=np.int64),
+                                                   np.array(units, float))[:, 5], [0, 0.25, 0.5, 0.75])
     stacked = classifier.Trees.from_json({**_constant(9.0), "context": second})
     with classifier.using(classifier.Models(stacked, None)):
         assert classifier.body_lines(lines, labels, units, PageHints()) == [True, True, False, False]
     with classifier.using(classifier.Models(classifier.Trees.from_json(_constant(9.0)), None)):
         assert classifier.body_lines(lines, labels, units, PageHints()) == [True] * 4
+
+
+def test_lines_sharing_a_path_are_judged_together() -> None:
+    # An article (path 5) and a thread of three short replies (path 9): per line, the path's mean verdict
+    # by words, its share of the page's words and of the likely body, and how many lines share it.
+    said, paths, units = np.array([1.0, 0.5, 0.0, 0.0, 0.5]), np.array([5, 5, 9, 9, 9]), np.array([30.0, 10, 5, 5, 10])
+    mean, words, body, size = classifier.context_features(said, np.arange(5), paths, units)[:, -4:].T
+    assert np.allclose(mean, [35 / 40] * 2 + [5 / 20] * 3)
+    assert np.allclose(words, [40 / 60] * 2 + [20 / 60] * 3)
+    assert np.allclose(body, [35 / 40] * 2 + [5 / 40] * 3)
+    assert np.allclose(size, [math.log(3)] * 2 + [math.log(4)] * 3)

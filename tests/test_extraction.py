@@ -480,6 +480,22 @@ def test_html_layout_whitespace_is_dropped_but_word_spaces_between_inline_elemen
     assert [ln.text for ln in lines] == ["The harbour closed on Tuesday.", "Home", "News"]
 
 
+def test_lines_in_alike_places_share_a_path_whichever_element_holds_them() -> None:
+    from newsdedup.extract.html import parse_html
+
+    lines, _ = parse_html(
+        "<html><body><div class='story'><p>The harbour closed on Tuesday after the storm.</p>"
+        "<p>Two piers were damaged and a boat sank.</p></div>"
+        "<ol class='notes'><li class='note n-101'><p>Glad nobody was hurt.</p><p>Stay safe.</p></li>"
+        "<li class='note n-102'><p>The piers were old anyway.</p></li></ol></body></html>")
+    line = {ln.text: ln for ln in lines}
+    story, note = line["The harbour closed on Tuesday after the storm."], line["Glad nobody was hurt."]
+    assert story.path == line["Two piers were damaged and a boat sank."].path != note.path
+    # Two notes are two blocks (two groups) in one place (one path): figures in class names do not count.
+    other_note = line["The piers were old anyway."]
+    assert note.group != other_note.group and note.path == other_note.path == line["Stay safe."].path
+
+
 def test_a_long_published_and_updated_line_is_the_pages_date() -> None:
     assert rules.is_date_line("PUBLISHED: November 19, 2019 at 8:59 pm | UPDATED: November 19, 2019 at 10:16 pm")
     assert not rules.is_date_line("The council met on November 19, 2019 at 8 pm to vote on the budget for the "

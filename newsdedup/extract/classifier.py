@@ -194,10 +194,12 @@ def features(lines: Sequence[Line], labels: Sequence[str], units: Sequence[int],
     shape = np.array([[_cohesion(lines[k].text, vocabulary), float(bool(rules.NUMBERED_ITEM.match(lines[k].text))),
                        float(bool(rules.PRICE.search(lines[k].text) or rules.QUANTITY.match(lines[k].text)))]
                       for k in at.tolist()]).reshape(len(at), 3)
-    return np.hstack([x, label_hot[at], page[at], siblings[at], shape, _repeats(lines, units, label_hot, first)[at]])
+    paths = np.column_stack(_path_columns(body, np.array([ln.path for ln in lines], dtype=np.int64), unit_arr))
+    return np.hstack([x, label_hot[at], page[at], siblings[at], shape, _repeats(lines, units, label_hot, first)[at],
+                      paths[at]])
 
 
-def context_features(p: np.ndarray, groups: np.ndarray, units: np.ndarray) -> np.ndarray:
+def context_features(p: np.ndarray, groups: np.ndarray, paths: np.ndarray, units: np.ndarray) -> np.ndarray:
     """What the first ensemble said of each line's surroundings (`p`: its body probability per line, 0
     where it was not asked): the mean over a few lines around and over the line's block group, the
     neighbours' verdicts, how much of the page's likely body (in words) lies above it, and how far the
@@ -215,7 +217,23 @@ def context_features(p: np.ndarray, groups: np.ndarray, units: np.ndarray) -> np
         (np.cumsum(weighted) - weighted) / total,
         (np.bincount(group, weights=p) / size)[group], (np.bincount(group, weights=weighted) / total)[group],
         _distance(sure, 1), _distance(sure, -1), np.full(n, sure.mean() if n else 0.0),
+        *_path_columns(p, paths, units),
     ])
+
+
+def _path_columns(p: np.ndarray, paths: np.ndarray, units: np.ndarray) -> list[np.ndarray]:
+    """Per line, of the lines sharing its path (Line.path): the mean of what the first ensemble said of
+    them, their share of the page's words and of its likely body, and how many they are. Zeros where no
+    line has a path (flattened text: the columns would only restate the page's totals)."""
+    if not paths.any():
+        return [np.zeros(len(p))] * 4
+    _, path = np.unique(paths, return_inverse=True)
+    size = np.bincount(path).astype(np.float64)
+    path_units = np.bincount(path, weights=units)
+    weighted = p * units
+    return [(np.bincount(path, weights=weighted) / np.maximum(path_units, 1.0))[path],
+            (path_units / max(float(units.sum()), 1.0))[path],
+            (np.bincount(path, weights=weighted) / max(float(weighted.sum()), 1e-9))[path], np.log1p(size[path])]
 
 
 def _repeats(lines: Sequence[Line], units: Sequence[int], label_hot: np.ndarray, first: int) -> np.ndarray:
@@ -286,6 +304,7 @@ def body_lines(lines: Sequence[Line], labels: Sequence[str], units: Sequence[int
             said = np.zeros(len(lines))
             said[at] = verdicts
             surroundings = context_features(said, np.array([ln.group for ln in lines], dtype=np.int64),
+                                            np.array([ln.path for ln in lines], dtype=np.int64),
                                             np.asarray(units, dtype=np.float64))
             verdicts = chosen.context.predict(np.hstack([x, surroundings[at]]))
         for k, v in zip(at.tolist(), verdicts, strict=True):

@@ -58,6 +58,7 @@ _LAYOUT_WHITESPACE = re.compile(
     re.IGNORECASE,
 )
 _CLASS_SPLIT = re.compile(r"[\s_\-]+")
+_DIGITS = re.compile(r"\d+")
 _PARAGRAPH_TAGS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table", "br"}
 _BLOCK_TAGS = _PARAGRAPH_TAGS | {
     "div", "section", "article", "main", "header", "ul", "ol", "li", "tr", "dl", "dt", "dd",
@@ -355,7 +356,7 @@ def _flatten(root: Tag, container: Tag | None, marks_of: dict[int, int]) -> list
     current: list[str] = []
     list_item = False
     inside = container is None
-    blocks: list[tuple[str, int]] = []  # the open block elements (name, serial), outermost first
+    blocks: list[tuple[str, int, int]] = []  # the open block elements (name, serial, path), outermost first
     serial = 0
     in_link = 0
     link_chars = 0
@@ -370,7 +371,7 @@ def _flatten(root: Tag, container: Tag | None, marks_of: dict[int, int]) -> list
             link_share = min(1.0, link_chars / len(text))
             lines.append(Line(text, blank_after=blank, list_item=list_item, outside=not inside,
                               tag=blocks[-1][0] if blocks else "body", depth=len(blocks), link_share=link_share,
-                              group=blocks[-2][1] if len(blocks) > 1 else 0,
+                              group=blocks[-2][1] if len(blocks) > 1 else 0, path=blocks[-1][2] if blocks else 0,
                               marks=sum(1 << bit for bit, open_ in enumerate(marked) if open_)))
         elif blank and lines and not lines[-1].blank_after:
             lines[-1] = dataclasses.replace(lines[-1], blank_after=True)
@@ -406,7 +407,8 @@ def _flatten(root: Tag, container: Tag | None, marks_of: dict[int, int]) -> list
             flush(False)
             list_item = node.name == "li"
             serial += 1
-            blocks.append((node.name, serial))
+            shape = _class_shape(str(node.attrs.get("class") or ""))
+            blocks.append((node.name, serial, hash((blocks[-1][2] if blocks else 0, node.name, shape))))
         if node is container:
             inside = True
         in_link += node.name == "a"
@@ -429,6 +431,12 @@ _LISTED_WORDS = _FURNITURE_WORDS | _PROTECTIVE_WORDS | _ARTICLE_WORDS | _COMMENT
 _LISTED_ALTERNATIVES = "|".join(sorted((w for w in _LISTED_WORDS if len(w) >= 6), key=len, reverse=True))
 _LISTED_START = re.compile(f"(?:{_LISTED_ALTERNATIVES})(?=.{{3}})")
 _LISTED_END = re.compile(f"(?<=.{{3}})(?:{_LISTED_ALTERNATIVES})$")
+
+
+@lru_cache(maxsize=1 << 14)
+def _class_shape(class_: str) -> str:
+    """An element's class without its figures: "comment c-101" and "comment c-102" sit in alike places."""
+    return _DIGITS.sub("", class_)
 
 
 @lru_cache(maxsize=1 << 14)

@@ -41,6 +41,10 @@ class Line:
     depth: int = 0
     link_share: float = 0.0
     group: int = 0
+    # HTML only: the chain of block elements above the line, by name and class (figures left out of
+    # class names): lines in alike places share it, whichever element holds them (every comment's
+    # paragraphs, every teaser of a list). 0: none known.
+    path: int = 0
     marks: int = 0  # bits: inside elements whose class/id words say furniture (1), article (2), comments (4)
 
 
