@@ -38,7 +38,8 @@ from newsdedup.sources.urls import normalise_url, url_host
 # 10: a container inside a labelled element kept for its size (a long comment thread) gives way to the
 # prose outside such elements, when there is enough of it (a short post above the thread).
 # 11: the line classifier in two stages (the second reads the first's verdicts around each line).
-# 12: the line classifier also reads what is said of the lines in alike places on the page (Line.path).
+# 12: the line classifier also reads what is said of the lines in alike places on the page (Line.path),
+# and timestamps written in figures.
 EXTRACTOR_VERSION = "12"
 
 

@@ -195,8 +195,10 @@ def features(lines: Sequence[Line], labels: Sequence[str], units: Sequence[int],
                        float(bool(rules.PRICE.search(lines[k].text) or rules.QUANTITY.match(lines[k].text)))]
                       for k in at.tolist()]).reshape(len(at), 3)
     paths = np.column_stack(_path_columns(body, np.array([ln.path for ln in lines], dtype=np.int64), unit_arr))
+    stamped = np.array([float(unit <= 12 and bool(rules.STAMP.search(ln.text))) for ln, unit in zip(lines, units, strict=True)])
+    stamps = np.column_stack([stamped, np.log1p(np.cumsum(stamped) - stamped), _distance(stamped, 1)])
     return np.hstack([x, label_hot[at], page[at], siblings[at], shape, _repeats(lines, units, label_hot, first)[at],
-                      paths[at]])
+                      paths[at], stamps[at]])
 
 
 def context_features(p: np.ndarray, groups: np.ndarray, paths: np.ndarray, units: np.ndarray) -> np.ndarray:

@@ -204,6 +204,9 @@ def units(line: str) -> int:
 
 
 _FIGURE = re.compile(r"^[-+]?\d[\d.,:/%]*$")
+# A time of day or a date written in figures ("11:06", "07.15.12", "3/11/2024"): a comment's or a post's
+# timestamp in any language, four-digit year or not.
+STAMP = re.compile(r"(?<!\d)(?:\d{1,2}:\d{2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4})(?!\d)")
 DIGIT = re.compile(r"\d")
 
 
