@@ -140,8 +140,7 @@ def page_rows(row: dict[str, Any], kind: str) -> PageRows | None:
     y, w = gold_labels([ln.text for ln in lines], row["body"])
     units = [rules.units(ln.text) for ln in lines]
     asked = classifier.asked_lines(labels, BANDS[kind])
-    return PageRows(classifier.features(lines, labels, units, hints), y, np.array(w),
-                    np.array([ln.group for ln in lines], dtype=np.int64), np.array([ln.path for ln in lines], dtype=np.int64),
+    return PageRows(classifier.features(lines, labels, units, hints), y, np.array(w), *classifier.places(lines),
                     np.array(units, dtype=np.float64), asked,
                     (urlsplit(row.get("url") or "").hostname or "").removeprefix("www."))
 

@@ -160,12 +160,14 @@ def test_lines_sharing_a_path_are_judged_together() -> None:
 
 def test_short_lines_holding_a_time_or_a_date_in_figures_are_timestamps() -> None:
     # A comment's timestamp in any language, with or without a four-digit year; not a figure in prose.
-    assert all(rules.STAMP.search(s) for s in ("Tim Worstall 11.06.12 at 11:06 am", "ana_77 · 3/11/2024", "klo 14.05.24"))
+    stamps = ("Tim Worstall 11.06.12 at 11:06 am", "ana_77 · 3/11/2024", "klo 14.05.24")
+    assert all(rules.STAMP.search(s) for s in stamps)
     assert not any(rules.STAMP.search(s) for s in ("Odds of 120:1 on version 2.10", "Ratings 4.5/5"))
     lines = _commented_page()
     labels = classify(lines, ExtractionSettings(), PageHints(), learned=False).labels
     x = classifier.features(lines, labels, [rules.units(ln.text) for ln in lines], PageHints())
     stamped, above = x[:, -3], x[:, -2]  # the timestamp columns, last
-    assert [k for k in range(len(lines)) if stamped[k]] == [k for k, ln in enumerate(lines) if ln.text.startswith("Posted")]
+    posted = [k for k, ln in enumerate(lines) if ln.text.startswith("Posted")]
+    assert [k for k in range(len(lines)) if stamped[k]] == posted
     replies = [k for k, ln in enumerate(lines) if ln.text == "Reply"]
     assert np.allclose(above[replies], np.log1p([1, 2, 3, 4])) and (above[:4] == 0).all()

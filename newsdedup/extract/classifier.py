@@ -179,7 +179,8 @@ def features(lines: Sequence[Line], labels: Sequence[str], units: Sequence[int],
     ])
     # What surrounds the line in the markup: its sibling lines (a list's items, a container's paragraphs)
     # taken together, as readability scores a node by the text it holds.
-    _, group = np.unique(np.array([ln.group for ln in lines], dtype=np.int64), return_inverse=True)
+    groups, paths = places(lines)
+    _, group = np.unique(groups, return_inverse=True)
     size = np.bincount(group).astype(np.float64)
     group_units = np.bincount(group, weights=unit_arr)
     group_body_units = np.bincount(group, weights=unit_arr * body)
@@ -194,11 +195,17 @@ def features(lines: Sequence[Line], labels: Sequence[str], units: Sequence[int],
     shape = np.array([[_cohesion(lines[k].text, vocabulary), float(bool(rules.NUMBERED_ITEM.match(lines[k].text))),
                        float(bool(rules.PRICE.search(lines[k].text) or rules.QUANTITY.match(lines[k].text)))]
                       for k in at.tolist()]).reshape(len(at), 3)
-    paths = np.column_stack(_path_columns(body, np.array([ln.path for ln in lines], dtype=np.int64), unit_arr))
-    stamped = np.array([float(unit <= 12 and bool(rules.STAMP.search(ln.text))) for ln, unit in zip(lines, units, strict=True)])
+    alike = np.column_stack(_path_columns(body, paths, unit_arr))
+    stamped = np.array([float(unit <= 12 and bool(rules.STAMP.search(ln.text)))
+                        for ln, unit in zip(lines, units, strict=True)])
     stamps = np.column_stack([stamped, np.log1p(np.cumsum(stamped) - stamped), _distance(stamped, 1)])
     return np.hstack([x, label_hot[at], page[at], siblings[at], shape, _repeats(lines, units, label_hot, first)[at],
-                      paths[at], stamps[at]])
+                      alike[at], stamps[at]])
+
+
+def places(lines: Sequence[Line]) -> tuple[np.ndarray, np.ndarray]:
+    """Each line's block group and path (Line.group, Line.path): where the stages see it sit."""
+    return (np.array([ln.group for ln in lines], dtype=np.int64), np.array([ln.path for ln in lines], dtype=np.int64))
 
 
 def context_features(p: np.ndarray, groups: np.ndarray, paths: np.ndarray, units: np.ndarray) -> np.ndarray:
@@ -305,9 +312,7 @@ def body_lines(lines: Sequence[Line], labels: Sequence[str], units: Sequence[int
         if chosen.context is not None:
             said = np.zeros(len(lines))
             said[at] = verdicts
-            surroundings = context_features(said, np.array([ln.group for ln in lines], dtype=np.int64),
-                                            np.array([ln.path for ln in lines], dtype=np.int64),
-                                            np.asarray(units, dtype=np.float64))
+            surroundings = context_features(said, *places(lines), np.asarray(units, dtype=np.float64))
             verdicts = chosen.context.predict(np.hstack([x, surroundings[at]]))
         for k, v in zip(at.tolist(), verdicts, strict=True):
             keep[k] = bool(v >= drop_below if labels[k] == "body" else v >= add_above)
