@@ -231,18 +231,19 @@ def context_features(p: np.ndarray, groups: np.ndarray, paths: np.ndarray, units
 
 
 def _path_columns(p: np.ndarray, paths: np.ndarray, units: np.ndarray) -> list[np.ndarray]:
-    """Per line, of the lines sharing its path (Line.path): the mean of what the first ensemble said of
-    them, their share of the page's words and of its likely body, and how many they are. Zeros where no
-    line has a path (flattened text: the columns would only restate the page's totals)."""
+    """Per line, of the lines sharing its path (Line.path): their mean verdict `p` by words (the rules'
+    labels in the first stage, the first ensemble's probabilities in the second), their share of the
+    page's words and of its likely body, and how many they are. Zeros where no line has a path
+    (flattened text: the columns would only restate the page's totals)."""
     if not paths.any():
         return [np.zeros(len(p))] * 4
     _, path = np.unique(paths, return_inverse=True)
     size = np.bincount(path).astype(np.float64)
     path_units = np.bincount(path, weights=units)
     weighted = p * units
-    return [(np.bincount(path, weights=weighted) / np.maximum(path_units, 1.0))[path],
-            (path_units / max(float(units.sum()), 1.0))[path],
-            (np.bincount(path, weights=weighted) / max(float(weighted.sum()), 1e-9))[path], np.log1p(size[path])]
+    path_weighted = np.bincount(path, weights=weighted)
+    return [(path_weighted / np.maximum(path_units, 1.0))[path], (path_units / max(float(units.sum()), 1.0))[path],
+            (path_weighted / max(float(weighted.sum()), 1e-9))[path], np.log1p(size[path])]
 
 
 def _repeats(lines: Sequence[Line], units: Sequence[int], label_hot: np.ndarray, first: int) -> np.ndarray:
