@@ -21,7 +21,7 @@ from bs4.builder._lxml import LXMLTreeBuilder
 from bs4.element import AttributeDict, AttributeValueList
 from lxml import etree
 
-from newsdedup.extract import metadata
+from newsdedup.extract import metadata, rules
 from newsdedup.extract.lines import Line, PageHints, fold_spaces
 from newsdedup.sources.urls import url_host
 
@@ -58,7 +58,6 @@ _LAYOUT_WHITESPACE = re.compile(
     re.IGNORECASE,
 )
 _CLASS_SPLIT = re.compile(r"[\s_\-]+")
-_DIGITS = re.compile(r"\d+")
 _PARAGRAPH_TAGS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table", "br"}
 _BLOCK_TAGS = _PARAGRAPH_TAGS | {
     "div", "section", "article", "main", "header", "ul", "ol", "li", "tr", "dl", "dt", "dd",
@@ -436,7 +435,7 @@ _LISTED_END = re.compile(f"(?<=.{{3}})(?:{_LISTED_ALTERNATIVES})$")
 @lru_cache(maxsize=1 << 14)
 def _class_shape(class_: str) -> str:
     """An element's class without its figures: "comment c-101" and "comment c-102" sit in alike places."""
-    return _DIGITS.sub("", class_)
+    return rules.DIGIT.sub("", class_)
 
 
 @lru_cache(maxsize=1 << 14)
