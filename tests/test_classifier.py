@@ -29,6 +29,26 @@ def test_the_tree_walker_follows_each_split_to_its_leaf() -> None:
     assert np.allclose(TREES.predict(x), expected)
 
 
+def _walk_one(trees: classifier.Trees, row: np.ndarray) -> float:
+    """The ensemble's probability for one row, each tree followed split by split."""
+    margin = trees.bias
+    for t in range(trees.feature.shape[0]):
+        node = 0
+        while node >= 0:
+            go_left = row[trees.feature[t, node]] <= trees.threshold[t, node]
+            node = int(trees.left[t, node] if go_left else trees.right[t, node])
+        margin += trees.leaf[t, -1 - node]
+    return _sigmoid(margin)
+
+
+def test_the_walk_over_all_rows_agrees_with_one_row_at_a_time_on_uneven_trees() -> None:
+    rng = np.random.default_rng(3)
+    trees = classifier.models().html
+    assert trees is not None  # 160 trees of uneven depth, leaves at every level
+    x = rng.normal(size=(40, int(trees.feature.max()) + 1)) * rng.choice([0.1, 1.0, 10.0], size=(40, 1))
+    assert np.allclose(trees.predict(x), [_walk_one(trees, row) for row in x], rtol=0, atol=1e-12)
+
+
 def _page() -> tuple[list[Line], PageHints]:
     prose = ("The harbour authority closed the port on Tuesday after a storm damaged two piers and sank a "
              "fishing boat, officials said.")

@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -55,20 +56,42 @@ class Trees:
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Probability that each row of `x` (lines × features) is body: every tree walked for every line
-        at once, one level a step, on the flattened node arrays."""
-        n_trees, width = self.feature.shape
-        feature, threshold = self.feature.ravel(), self.threshold.ravel()
-        left, right = self.left.ravel(), self.right.ravel()
-        offsets = np.arange(n_trees) * width
-        node = np.zeros((x.shape[0], n_trees), dtype=np.int64)
+        at once, one level a step (`_table`)."""
+        feature, threshold, child, value, roots = self._table
+        rows, width = x.shape
+        values = np.ascontiguousarray(x, dtype=np.float64).ravel()
+        row_start = np.arange(0, rows * width, width)[:, None]
+        node = np.repeat(roots[None, :], rows, axis=0)
         for _ in range(self.depth):
-            inner = node >= 0
-            flat = offsets + np.where(inner, node, 0)
-            value = np.take_along_axis(x, feature[flat], axis=1)
-            step = np.where(value <= threshold[flat], left[flat], right[flat])
-            node = np.where(inner, step, node)
-        margin = self.leaf.ravel()[np.arange(n_trees) * self.leaf.shape[1] - 1 - node].sum(axis=1) + self.bias
+            node = child[2 * node + (values[row_start + feature[node]] <= threshold[node])]
+        margin = value[node].sum(axis=1) + self.bias
         return 1.0 / (1.0 + np.exp(-margin))
+
+    @cached_property
+    def _table(self) -> tuple[np.ndarray, ...]:
+        """The ensemble as one table of nodes, so that a step of the walk is four lookups: each tree's
+        leaves become nodes of their own that lead back to themselves (threshold +inf, so that a walk
+        ended early stays put), children are numbered across all trees, and node i's children sit at
+        2i (the test fails: right) and 2i + 1 (it holds: left). Returns per node its feature, threshold,
+        leaf value (0 for a split), the children table and each tree's root."""
+        n_trees, width = self.feature.shape
+        size = width + self.leaf.shape[1]
+        start = np.arange(n_trees)[:, None] * size
+        itself = start + np.arange(size)
+
+        def numbered(local: np.ndarray) -> np.ndarray:  # a child -1-j is leaf j: node width + j
+            return start + np.where(local >= 0, local, width - 1 - local)
+
+        feature = np.zeros((n_trees, size), dtype=np.intp)
+        feature[:, :width] = self.feature
+        threshold = np.full((n_trees, size), np.inf)
+        threshold[:, :width] = self.threshold
+        right, left = itself.copy(), itself.copy()
+        right[:, :width], left[:, :width] = numbered(self.right), numbered(self.left)
+        value = np.zeros((n_trees, size))
+        value[:, width:] = self.leaf
+        child = np.column_stack([right.ravel(), left.ravel()]).ravel()
+        return feature.ravel(), threshold.ravel(), child, value.ravel(), start.ravel()
 
     @classmethod
     def from_json(cls, data: dict) -> Trees:
