@@ -707,3 +707,21 @@ def test_a_short_post_under_a_long_comment_thread_is_the_article() -> None:
     article = extract(RawDocument.from_bytes("coast/storm.html", page.encode(), datetime.now(UTC)))
     assert isinstance(article, Article)
     assert article.paragraphs[:2] == post
+
+
+def test_parsing_pauses_the_cycle_collector_and_leaves_it_as_it_found_it() -> None:
+    import gc
+
+    page = "<html><body><div><p>The harbour reopened on Friday after the storm.</p></div></body></html>"
+    assert gc.isenabled()
+    lines, _ = parse_html(page)
+    assert gc.isenabled() and [ln.text for ln in lines] == ["The harbour reopened on Friday after the storm."]
+    gc.disable()
+    try:
+        parse_html(page)
+        assert not gc.isenabled()  # a caller that turned it off keeps it off
+    finally:
+        gc.enable()
+    with pytest.raises(TypeError):
+        parse_html(None)  # type: ignore[arg-type]
+    assert gc.isenabled()  # back on after a page that fails
