@@ -72,8 +72,9 @@ class Trees:
         """The ensemble as one table of nodes, so that a step of the walk is four lookups: each tree's
         leaves become nodes of their own that lead back to themselves (threshold +inf, so that a walk
         ended early stays put), children are numbered across all trees, and node i's children sit at
-        2i (the test fails: right) and 2i + 1 (it holds: left). Returns per node its feature, threshold,
-        leaf value (0 for a split), the children table and each tree's root."""
+        2i (the test fails: right) and 2i + 1 (it holds: left). Returns, in this order, each node's
+        feature and threshold, the children table, each node's leaf value (0 for a split) and each
+        tree's root."""
         n_trees, width = self.feature.shape
         size = width + self.leaf.shape[1]
         start = np.arange(n_trees)[:, None] * size
