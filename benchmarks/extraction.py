@@ -8,7 +8,8 @@ scorer computes them (word 4-gram shingles per page, averaged; `score_extraction
 pages/s. The other tools' outputs do not change from run to run, so they are kept in
 benchmarks/out/extraction_baselines.json.gz and re-scored (`--refresh` runs them again). Speeds are
 compared within one run: every contender is timed again on the same `--speed-pages` pages of each file,
-`--rounds` interleaved passes, the fastest shown (speeds on this shared machine move ±20 %).
+`--rounds` interleaved passes, the fastest shown (speeds on this shared machine move ±20 %), then
+newsdedup's speed over each other tool's pass by pass, with the median.
 
 `--cross-file` trains the line classifier on one file and scores newsdedup on the other (both ways):
 the figure that says whether what was learned holds on pages it has not seen. `--folds 5` trains and
@@ -128,19 +129,35 @@ def save_cache(cache: dict[str, Outputs]) -> None:
 
 
 def speeds(contenders: list[tuple[str, str, str, bool]], data: dict[str, list[dict[str, Any]]], sample: int,
-           rounds: int) -> dict[tuple[str, str, str], float]:
-    """Pages/s of every contender on the same first `sample` pages of each file, fastest of `rounds`
-    interleaved passes: the ratios between contenders are the figures to compare."""
-    best: dict[tuple[str, str, str], float] = {}
+           rounds: int) -> dict[tuple[str, str, str], list[float]]:
+    """Pages/s of every contender on the same first `sample` pages of each file, in each of `rounds`
+    interleaved passes: the ratios between contenders within a pass are the figures to compare."""
+    rates: dict[tuple[str, str, str], list[float]] = {}
     for _ in range(rounds):
         for name, target, kind, _cached in contenders:
             extract = function_of(target)
             for file, rows in data.items():
                 outputs = run(extract, rows[:sample], kind)
-                rate = len(outputs) / (sum(s for _, s in outputs.values()) or 1e-9)
-                key = (name, kind, file)
-                best[key] = max(best.get(key, 0.0), rate)
-    return best
+                rates.setdefault((name, kind, file), []).append(
+                    len(outputs) / (sum(s for _, s in outputs.values()) or 1e-9))
+    return rates
+
+
+def print_speed_ratios(rates: dict[tuple[str, str, str], list[float]], files: list[str]) -> None:
+    """newsdedup's pages/s over each other tool's, pass by pass (both timed minutes apart at most, so the
+    machine's drift through a run cancels), and their median: the figure the speed target is read from."""
+    others = sorted({name for name, _, _ in rates if name not in ("newsdedup", "rules only")})
+    print("\nSpeed ratio, newsdedup / other tool, each pass (median)")
+    for kind in ("html", "text"):
+        for other in others:
+            cells = []
+            for file in files:
+                ours, theirs = rates.get(("newsdedup", kind, file)), rates.get((other, kind, file))
+                if ours and theirs:
+                    ratios = [a / b for a, b in zip(ours, theirs, strict=True)]
+                    cells.append(f"{file} {' '.join(f'{r:.2f}' for r in ratios)} ({statistics.median(ratios):.2f})")
+            if cells:
+                print(f"{kind:<5} vs {other:<12} " + " · ".join(cells))
 
 
 def cross_file(score: ModuleType, data: dict[str, list[dict[str, Any]]]) -> None:
@@ -236,10 +253,12 @@ def main() -> None:
                 rows = [r for f in data for r in data[f]] if column == "pooled" else data[column]
                 outputs = {i: v for f in per_file for i, v in per_file[f].items()}
                 got = figures(score, rows, outputs)
-                sample = rates.get((name, kind, column))
+                sample = max(rates.get((name, kind, column)) or [0.0])
                 speed = f"{got['pages_s']:.0f}" + (f" [{sample:.0f}]" if sample else "")
                 cells.append(f"{got['f1']:.3f} {got['p']:.3f} {got['r']:.3f} {speed:>9} p/s e{got['empty']:<3}")
             print(f"{name:<16}" + "".join(f"{c:<42}" for c in cells))
+    if rates:
+        print_speed_ratios(rates, list(data))
     if args.cross_file:
         cross_file(score, data)
     if args.folds > 1:
