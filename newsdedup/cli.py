@@ -24,6 +24,10 @@ from newsdedup.store.read import export_records, show, stats, stories
 from newsdedup.summary import format_stories
 
 DEFAULT_PREFECT_API = "http://127.0.0.1:4200/api"  # where `make serve` puts its server
+# Set unless the environment says otherwise. No internet: no analytics. The in-process server of a fresh
+# PREFECT_HOME first builds its database; Prefect's 20 s wait for it ran out on a busy 2-core machine.
+PREFECT_DEFAULTS = {"PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1",
+                    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180"}
 _MAX_BATCH_SIZE = 100_000  # the flows' own bound (Field(le=...))
 
 
@@ -117,8 +121,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("DO_NOT_TRACK", "1")
+    for name, value in PREFECT_DEFAULTS.items():
+        os.environ.setdefault(name, value)
     try:
         settings = Settings.from_env().replace(store_url=args.store)
         if args.command == "run":

@@ -181,6 +181,21 @@ def test_a_full_disk_during_a_run_ends_in_one_line(tmp_path: Path) -> None:
     assert len(ours) == 1 and ours[0].startswith("newsdedup: disk full"), result.stderr
 
 
+@pytest.mark.parametrize(("given", "expected"), [(None, 180), ("45", 45)])
+def test_prefect_reads_the_cli_defaults_unless_the_environment_sets_them(given: str | None, expected: int) -> None:
+    """The CLI sets its Prefect defaults before Prefect is imported, else Prefect never sees them."""
+    code = ("import sys; from newsdedup.cli import main; main(['stats', '--store', 'sqlite:////nonexistent/s.db']); "
+            "assert 'prefect' not in sys.modules; "
+            "from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS as timeout; "
+            "print(timeout.value())")
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"}
+    if given is not None:
+        env["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = given
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert int(done.stdout.split()[-1]) == expected
+
+
 def test_sizes_from_the_environment_are_checked_before_prefect(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
