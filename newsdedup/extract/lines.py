@@ -20,6 +20,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from itertools import pairwise
 
 from newsdedup.config import ExtractionSettings
@@ -86,8 +87,11 @@ def normalise_line(text: str) -> str:
     return fold_spaces(text).lower()
 
 
+@lru_cache(maxsize=1 << 16)
 def fingerprint(text: str) -> int:
-    """A stable signed 64-bit fingerprint of a line's normalised form (stored per outlet)."""
+    """A stable signed 64-bit fingerprint of a line's normalised form (stored per outlet). Cached: a
+    page's lines are fingerprinted when it is read and again when classified, and an outlet's furniture
+    recurs on its pages."""
     digest = hashlib.blake2b(normalise_line(text).encode("utf-8"), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
 
