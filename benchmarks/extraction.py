@@ -70,9 +70,9 @@ def function_of(target: str) -> Callable[[str], str]:
 def forget_lines() -> None:
     """Empty newsdedup's per-line caches: every contender meets the pages as new (a pass over pages
     already judged would time cache hits)."""
-    from newsdedup.extract import classifier, html, lines, rules
+    from newsdedup.extract import html, lines, rules
 
-    for module in (rules, html, lines, classifier):
+    for module in (rules, html, lines):
         for value in vars(module).values():
             if callable(getattr(value, "cache_clear", None)):
                 value.cache_clear()

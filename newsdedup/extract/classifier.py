@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -161,18 +161,23 @@ def features(lines: Sequence[Line], labels: Sequence[str], units: Sequence[int],
     title = hints.title.lower() if hints.title else None
     recurring = hints.recurring
     for k in at.tolist():
-        ln = lines[k]
+        ln, unit = lines[k], units[k]
         text = ln.text
-        form, phrases, suffix, _ = _text_columns(text, units[k])
+        length = len(text) or 1
         rows.append([
-            *form,
+            math.log1p(unit), math.log1p(length), float(rules.ends_sentence(text)), rules.title_case_ratio(text),
+            len(_COMMA.findall(text)) / (unit + 1), len(_STOP.findall(text)) / (unit + 1),
+            len(rules.DIGIT.findall(text)) / length, len(_CAPITAL.findall(text)) / length,
             float(ln.blank_after), float(ln.list_item), float(ln.outside), ln.link_share, float(ln.depth),
             *(float(ln.tag[:1] == "h" if tag == "h" else ln.tag == tag) for tag in TAGS),
-            *phrases,
+            float(bool(rules.PROMPT.match(text))), float(unit <= 120 and rules.is_site_notice(text)),
+            float(unit <= 60 and rules.has_credit(text)), float(unit <= 24 and rules.is_date_line(text)),
+            float(bool(rules.BYLINE.match(text))), float(bool(rules.TEASER_HEADING.match(text))),
+            float(bool(rules.COMMENTS_HEADING.match(text))), float(bool(rules.TRUNCATED.search(text))),
             float(bool(recurring) and _fingerprint(text) in recurring),
             float(title is not None and text.lower() == title),
             float(ln.marks & 1), float(ln.marks >> 1 & 1), float(ln.marks >> 2 & 1),
-            suffix,
+            float(bool(rules.SITE_SUFFIX.search(text))),
         ])
     x = np.array(rows, dtype=np.float64).reshape(len(at), -1)
     label_hot = (np.array(labels, dtype=str).reshape(n, 1) == np.array(LABELS)).astype(np.float64)
@@ -211,7 +216,8 @@ def features(lines: Sequence[Line], labels: Sequence[str], units: Sequence[int],
     for ln, label in zip(lines, labels, strict=True):
         if label == "body":
             vocabulary.update(rules.content_words(ln.text))
-    shape = np.array([[_cohesion(lines[k].text, vocabulary), *_text_columns(lines[k].text, units[k])[3]]
+    shape = np.array([[_cohesion(lines[k].text, vocabulary), float(bool(rules.NUMBERED_ITEM.match(lines[k].text))),
+                       float(bool(rules.PRICE.search(lines[k].text) or rules.QUANTITY.match(lines[k].text)))]
                       for k in at.tolist()]).reshape(len(at), 3)
     alike = np.column_stack(_path_columns(body, paths, unit_arr))
     stamped = np.array([float(unit <= 12 and bool(rules.STAMP.search(ln.text)))
@@ -219,24 +225,6 @@ def features(lines: Sequence[Line], labels: Sequence[str], units: Sequence[int],
     stamps = np.column_stack([stamped, np.log1p(np.cumsum(stamped) - stamped), _distance(stamped, 1)])
     return np.hstack([x, label_hot[at], page[at], siblings[at], shape, _repeats(lines, units, label_hot, first)[at],
                       alike[at], stamps[at]])
-
-
-@lru_cache(maxsize=1 << 16)
-def _text_columns(text: str, unit: int) -> tuple[tuple[float, ...], tuple[float, ...], float, tuple[float, float]]:
-    """The columns read from a line's text alone: its shape, the rules' phrases, an outlet suffix, a
-    numbered or priced list item. Cached: an outlet's furniture recurs on its pages, and a comment
-    thread repeats its short lines."""
-    length = len(text) or 1
-    shape = (math.log1p(unit), math.log1p(length), float(rules.ends_sentence(text)), rules.title_case_ratio(text),
-             len(_COMMA.findall(text)) / (unit + 1), len(_STOP.findall(text)) / (unit + 1),
-             len(rules.DIGIT.findall(text)) / length, len(_CAPITAL.findall(text)) / length)
-    phrases = (float(bool(rules.PROMPT.match(text))), float(unit <= 120 and rules.is_site_notice(text)),
-               float(unit <= 60 and rules.has_credit(text)), float(unit <= 24 and rules.is_date_line(text)),
-               float(bool(rules.BYLINE.match(text))), float(bool(rules.TEASER_HEADING.match(text))),
-               float(bool(rules.COMMENTS_HEADING.match(text))), float(bool(rules.TRUNCATED.search(text))))
-    listed = (float(bool(rules.NUMBERED_ITEM.match(text))),
-              float(bool(rules.PRICE.search(text) or rules.QUANTITY.match(text))))
-    return shape, phrases, float(bool(rules.SITE_SUFFIX.search(text))), listed
 
 
 def places(lines: Sequence[Line]) -> tuple[np.ndarray, np.ndarray]:
