@@ -263,8 +263,8 @@ def _parse_html(markup: str) -> tuple[list[Line], PageHints]:
     root = soup.body or soup
     lines = _flatten(root, _article_container(soup, prose, kept), marks)
     # The tree is all cycles (parent and children, previous and next): unlinked now, every node is freed
-    # at once, where the cycle collector would walk the whole tree again to find it garbage (3 ms a page;
-    # `decompose` unlinks it too, at more cost than that, and from the soup reaches nothing).
+    # at once instead of when the cycle collector next walks it (if it runs at all: a caller may have it
+    # off). `decompose` costs more, and called on the soup it reaches nothing.
     for node in built:
         node.__dict__.clear()
     soup.__dict__.clear()
