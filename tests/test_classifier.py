@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -47,6 +48,38 @@ def test_the_walk_over_all_rows_agrees_with_one_row_at_a_time_on_uneven_trees() 
     assert trees is not None  # 160 trees of uneven depth, leaves at every level
     x = rng.normal(size=(40, int(trees.feature.max()) + 1)) * rng.choice([0.1, 1.0, 10.0], size=(40, 1))
     assert np.allclose(trees.predict(x), [_walk_one(trees, row) for row in x], rtol=0, atol=1e-12)
+
+
+class _OneSplitBooster:
+    """What train_extraction.Averaged reads of a LightGBM booster (its tree dump, its raw scores), for
+    an ensemble of one tree: x0 <= threshold ? low : high."""
+
+    def __init__(self, threshold: float, low: float, high: float) -> None:
+        self.threshold, self.low, self.high = threshold, low, high
+
+    def dump_model(self) -> dict[str, Any]:
+        split = {"split_feature": 0, "threshold": self.threshold, "left_child": {"leaf_value": self.low},
+                 "right_child": {"leaf_value": self.high}}
+        return {"tree_info": [{"tree_structure": split}]}
+
+    def predict(self, x: np.ndarray, raw_score: bool = False) -> np.ndarray:
+        assert raw_score
+        return np.where(x[:, 0] <= self.threshold, self.low, self.high)
+
+
+def test_averaged_ensembles_ship_as_one_whose_walk_gives_their_mean() -> None:
+    """Ensembles averaged in training (the out-of-fold verdicts the second stage learns from) and their
+    trees shipped as one, each leaf divided by their number, must say the same at run time."""
+    from benchmarks.train_extraction import Averaged
+
+    averaged = Averaged([_OneSplitBooster(0.0, -2.0, 1.0), _OneSplitBooster(1.0, 0.5, 3.0),
+                         _OneSplitBooster(-1.0, 4.0, -1.0)])
+    shipped = classifier.Trees.from_json({**averaged.arrays(), "band": [0.5, 0.5]})
+    x = np.array([[-2.0], [-0.5], [0.5], [2.0]])
+    expected = [_sigmoid((-2.0 + 0.5 + 4.0) / 3), _sigmoid((-2.0 + 0.5 - 1.0) / 3), _sigmoid((1.0 + 0.5 - 1.0) / 3),
+                _sigmoid((1.0 + 3.0 - 1.0) / 3)]
+    assert np.allclose(averaged.predict(x), expected)
+    assert np.allclose(shipped.predict(x), expected)
 
 
 def _page() -> tuple[list[Line], PageHints]:
