@@ -55,9 +55,10 @@ BANDS = {"html": (0.5, 0.5), "text": (0.3, 1.01)}
 # How many ensembles a model averages, grown alike from seeds s, s + 100, s + 200 (the rows and columns
 # each tree sees differ): what one seed's trees learned by chance weighs less. Host-grouped 5-fold, text
 # F1 dev / Dragnet: seed 7 alone 0.9524 / 0.8942, averaged with 107 and 207 0.9541 / 0.8953; seed 1
-# alone 0.9535 / 0.8936, averaged 0.9541 / 0.8954: both files up from either seed. The cost: three times
-# the trees to walk, text extraction 1.06x the time (whole processes, 300 Dragnet pages, six pairs). HTML
-# traded one file for the other (seed 7: 0.9790 / 0.9461 -> 0.9771 / 0.9479, one page empty): it stays one.
+# alone 0.9535 / 0.8936, averaged 0.9541 / 0.8954: both files up from either seed; cross-file unchanged
+# on the mean of the two (docs/extraction.md). The cost: three times the trees to walk, text extraction
+# 1.06x the time (whole processes, 300 Dragnet pages, six pairs). HTML traded one file for the other
+# (seed 7: 0.9790 / 0.9461 -> 0.9771 / 0.9479, one page empty; seed 1 the other way): it stays one.
 ENSEMBLES = {"html": 1, "text": 3}
 # The phrase lists speak a few languages; on a page in any other, a model must judge by shape and
 # position alone. The text model learns from every page twice: as it is, and as a page in an unlisted
