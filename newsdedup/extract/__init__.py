@@ -41,7 +41,8 @@ from newsdedup.sources.urls import normalise_url, url_host
 # 12: the line classifier also reads what is said of the lines in alike places on the page (Line.path),
 # and timestamps written in figures.
 # 13: the text model averages three ensembles grown from different seeds.
-EXTRACTOR_VERSION = "13"
+# 14: the text model also adds lines the rules dropped between the first and the last they kept.
+EXTRACTOR_VERSION = "14"
 
 
 _MAX_OUTLET_CHARS = 100  # a page-given site name is a key, not prose

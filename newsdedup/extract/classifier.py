@@ -50,6 +50,10 @@ class Trees:
     # The model overrules the rules only where it is sure: a line the rules call body is dropped below
     # band[0], a line they drop is kept from band[1]; in between the rules' verdict stands.
     band: tuple[float, float]
+    # Asked only within the rules' body: the first ensemble about the lines they kept, the model's verdict
+    # taken on those and on the lines they dropped between the first and the last of these (a list, a
+    # short line inside the article), never on the page around.
+    within_body: bool = False
     # A second ensemble that reads the line's features and what this one said of the lines around it
     # (`context_features`); its probability is the model's verdict.
     context: Trees | None = None
@@ -100,7 +104,7 @@ class Trees:
             feature=np.array(data["feature"], dtype=np.int64), threshold=np.array(data["threshold"]),
             left=np.array(data["left"], dtype=np.int64), right=np.array(data["right"], dtype=np.int64),
             leaf=np.array(data["leaf"]), depth=int(data["depth"]), bias=float(data.get("bias", 0.0)),
-            band=(float(data["band"][0]), float(data["band"][1])),
+            band=(float(data["band"][0]), float(data["band"][1])), within_body=bool(data.get("within_body", False)),
             context=cls.from_json(data["context"]) if data.get("context") else None,
         )
 
@@ -314,10 +318,19 @@ def _fingerprint(text: str) -> int:
 
 
 
-def asked_lines(labels: Sequence[str], band: tuple[float, float]) -> np.ndarray:
-    """The lines (indices) a model with `band` is asked about: every line, or, when it never adds one
-    (band[1] > 1), only those the rules kept."""
-    return np.flatnonzero([label == "body" for label in labels]) if band[1] > 1 else np.arange(len(labels))
+def asked_lines(lines: Sequence[Line], labels: Sequence[str], within_body: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The lines (indices) the first ensemble is asked about, and those the model's verdict is taken on:
+    every line for both; or (`Trees.within_body`) the lines the rules kept, then those and the ones they
+    dropped between the first and the last of these that run on from a line above or below (a list's
+    entries, a verse; not a line set apart by blank lines, a heading the rules judged by its words)."""
+    if not within_body:
+        return np.arange(len(labels)), np.arange(len(labels))
+    kept = np.flatnonzero([label == "body" for label in labels])
+    if not len(kept):
+        return kept, kept
+    inside = [k for k in range(kept[0], kept[-1] + 1) if labels[k] == "body" or (
+        labels[k] == "drop" and not (lines[k].blank_after and lines[k - 1].blank_after))]
+    return kept, np.array(inside, dtype=np.int64)
 
 
 def body_lines(lines: Sequence[Line], labels: Sequence[str], units: Sequence[int],
@@ -329,14 +342,16 @@ def body_lines(lines: Sequence[Line], labels: Sequence[str], units: Sequence[int
     if chosen is None or not lines:
         return None
     drop_below, add_above = chosen.band
-    at = asked_lines(labels, chosen.band)
+    first, at = asked_lines(lines, labels, chosen.within_body)
     keep = [label == "body" for label in labels]
     if len(at):
         x = features(lines, labels, units, hints, at)
-        verdicts = chosen.predict(x)
-        if chosen.context is not None:
+        if chosen.context is None:
+            verdicts = chosen.predict(x)
+        else:
+            # (The lines the first ensemble is not asked about read 0 in its column, as in training.)
             said = np.zeros(len(lines))
-            said[at] = verdicts
+            said[first] = chosen.predict(x[np.isin(at, first)])
             surroundings = context_features(said, *places(lines), np.asarray(units, dtype=np.float64))
             verdicts = chosen.context.predict(np.hstack([x, surroundings[at]]))
         for k, v in zip(at.tolist(), verdicts, strict=True):
