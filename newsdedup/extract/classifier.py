@@ -50,9 +50,9 @@ class Trees:
     # The model overrules the rules only where it is sure: a line the rules call body is dropped below
     # band[0], a line they drop is kept from band[1]; in between the rules' verdict stands.
     band: tuple[float, float]
-    # Asked only within the rules' body: the first ensemble about the lines they kept, the model's verdict
-    # taken on those and on the lines they dropped between the first and the last of these (a list, a
-    # short line inside the article), never on the page around.
+    # Asked only within the rules' body (`asked_lines`): the first ensemble about the lines they kept, the
+    # model's verdict taken on those and on dropped lines between them that run on from a neighbour (a
+    # list's entries, a verse), never on the page around.
     within_body: bool = False
     # A second ensemble that reads the line's features and what this one said of the lines around it
     # (`context_features`); its probability is the model's verdict.
