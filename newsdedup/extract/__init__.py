@@ -42,7 +42,8 @@ from newsdedup.sources.urls import normalise_url, url_host
 # and timestamps written in figures.
 # 13: the text model averages three ensembles grown from different seeds.
 # 14: the text model also adds lines the rules dropped between the first and the last they kept.
-EXTRACTOR_VERSION = "14"
+# 15: ...and lines as long as a paragraph the rules dropped anywhere on the page.
+EXTRACTOR_VERSION = "15"
 
 
 _MAX_OUTLET_CHARS = 100  # a page-given site name is a key, not prose

@@ -51,8 +51,9 @@ class Trees:
     # band[0], a line they drop is kept from band[1]; in between the rules' verdict stands.
     band: tuple[float, float]
     # Asked only within the rules' body (`asked_lines`): the first ensemble about the lines they kept, the
-    # model's verdict taken on those and on dropped lines between them that run on from a neighbour (a
-    # list's entries, a verse), never on the page around.
+    # model's verdict taken on those, on dropped lines between them that run on from a neighbour (a
+    # list's entries, a verse) and on dropped lines as long as a paragraph; never on the page's short
+    # lines around the body (menus, labels, headlines of other stories).
     within_body: bool = False
     # A second ensemble that reads the line's features and what this one said of the lines around it
     # (`context_features`); its probability is the model's verdict.
@@ -320,17 +321,21 @@ def _fingerprint(text: str) -> int:
 
 def asked_lines(lines: Sequence[Line], labels: Sequence[str], within_body: bool) -> tuple[np.ndarray, np.ndarray]:
     """The lines (indices) the first ensemble is asked about, and those the model's verdict is taken on:
-    every line for both; or (`Trees.within_body`) the lines the rules kept, then those and the ones they
+    every line for both; or (`Trees.within_body`) the lines the rules kept, then those, the ones they
     dropped between the first and the last of these that run on from a line above or below (a list's
-    entries, a verse; not a line set apart by blank lines, a heading the rules judged by its words)."""
+    entries, a verse; not a short line set apart by blank lines, a heading the rules judged by its
+    words), and any line they dropped that is as long as a paragraph (one ending in an ellipsis, or
+    standing where the rules did not look for the article)."""
     if not within_body:
         return np.arange(len(labels)), np.arange(len(labels))
     kept = np.flatnonzero([label == "body" for label in labels])
     if not len(kept):
         return kept, kept
-    inside = [k for k in range(kept[0], kept[-1] + 1) if labels[k] == "body" or (
-        labels[k] == "drop" and not (lines[k].blank_after and lines[k - 1].blank_after))]
-    return kept, np.array(inside, dtype=np.int64)
+    first, last = kept[0], kept[-1]
+    at = [k for k, label in enumerate(labels) if label == "body" or (label == "drop" and (
+        rules.units(lines[k].text) >= rules.PARAGRAPH_UNITS
+        or (first < k < last and not (lines[k].blank_after and lines[k - 1].blank_after))))]
+    return kept, np.array(at, dtype=np.int64)
 
 
 def body_lines(lines: Sequence[Line], labels: Sequence[str], units: Sequence[int],

@@ -139,7 +139,7 @@ def _is_furniture(
 ) -> bool:
     """Furniture by the line's own shape: navigation entries, prompts, credits, captions, teasers."""
     text = ln.text
-    if ln.list_item and count < 15:
+    if ln.list_item and count < rules.PARAGRAPH_UNITS:
         return True  # navigation and link lists; long list items may be article text
     if count <= 15 and rules.PROMPT.match(text):
         return True
@@ -170,7 +170,7 @@ def classify(lines: list[Line], settings: ExtractionSettings, hints: PageHints |
     # Lengths in words where words are spaced, in characters / 3 where they are not (CJK, Thai).
     counts = [rules.units(ln.text) for ln in lines]
     sites = _site_names(lines)
-    long_lines = [ln for ln, c in zip(lines, counts, strict=True) if c >= 15]
+    long_lines = [ln for ln, c in zip(lines, counts, strict=True) if c >= rules.PARAGRAPH_UNITS]
     # Pages flattened from paragraph markup put a blank line after every paragraph; when that holds,
     # a short line without one is a div-level label, not article text.
     blank_structure = bool(long_lines) and sum(ln.blank_after for ln in long_lines) >= 0.5 * len(long_lines)

@@ -203,6 +203,10 @@ def units(line: str) -> int:
     return len(WORD.findall(_UNSPACED.sub(" ", line))) + unspaced // CHARS_PER_WORD
 
 
+# A line of this many words (units) or more is as long as a paragraph: article text or a comment, never
+# a menu entry, a label or a heading.
+PARAGRAPH_UNITS = 15
+
 _FIGURE = re.compile(r"^[-+]?\d[\d.,:/%]*$")
 # A time of day or a date written in figures ("11:06", "07.15.12", "3/11/2024"): a comment's or a post's
 # timestamp in any language, four-digit year or not.
