@@ -119,25 +119,27 @@ def test_a_model_that_only_removes_never_adds_a_line() -> None:
 
 def test_a_model_asked_within_the_body_adds_lines_running_on_inside_it_and_paragraphs_anywhere() -> None:
     # Between three paragraphs: a list entry and a heading set apart by blank lines, both dropped by the
-    # rules; a menu around, and below it a paragraph the rules drop for ending in an ellipsis. A model that
-    # calls every line body adds the entry and the paragraph; the heading (judged by its words) and the
-    # menu only when asked about every line.
+    # rules; a menu around, and below it a paragraph the rules drop for ending in an ellipsis, then a
+    # caption. A model that calls every line body adds the entry and the paragraph; the heading (judged by
+    # its words), the caption (its photo credit) and the menu only when asked about every line.
     lines, hints = _page()
     lines.insert(3, Line("Two piers closed", list_item=True))
     lines.insert(5, Line("Ferry Guide For Summer Travellers", blank_after=True))
     lines.insert(6, Line(lines[2].text.replace("Tuesday", "Sunday"), blank_after=True))
     cut = ("Divers inspected the damaged piers on Wednesday and found cracks along the northern wall that the "
            "engineers said would take weeks to mend…")
-    lines.append(Line(cut, blank_after=True))
+    caption = ("Waves break over the northern pier on Monday as the storm reaches the coast and the wind tears "
+               "at the cranes. Photo by Jane Staff")
+    lines += [Line(cut, blank_after=True), Line(caption, blank_after=True)]
     labels = classify(lines, ExtractionSettings(), hints, learned=False).labels
-    assert labels == ["drop", "drop", "body", "drop", "body", "drop", "body", "drop", "drop"]
+    assert labels == ["drop", "drop", "body", "drop", "body", "drop", "body", "drop", "drop", "drop"]
     assert [a.tolist() for a in classifier.asked_lines(lines, labels, within_body=True)] == [[2, 4, 6], [2, 3, 4, 6, 8]]
     for within_body in (True, False):
         always_body = classifier.Trees.from_json({**_constant(9.0, (0.3, 0.7)), "within_body": within_body})
         with classifier.using(classifier.Models(None, always_body)):
             kept = classify(lines, ExtractionSettings(), hints).paragraphs
         assert "Two piers closed" in kept and cut in kept
-        assert ("Ferry Guide For Summer Travellers" in kept, "Home" in kept) == (not within_body, not within_body)
+        assert ("Ferry Guide For Summer Travellers" in kept, caption in kept, "Home" in kept) == (not within_body,) * 3
 
 
 def _commented_page() -> list[Line]:

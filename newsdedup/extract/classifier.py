@@ -52,8 +52,8 @@ class Trees:
     band: tuple[float, float]
     # Asked only within the rules' body (`asked_lines`): the first ensemble about the lines they kept, the
     # model's verdict taken on those, on dropped lines between them that run on from a neighbour (a
-    # list's entries, a verse) and on dropped lines as long as a paragraph; never on the page's short
-    # lines around the body (menus, labels, headlines of other stories).
+    # list's entries, a verse) and on dropped lines as long as a paragraph but captions; never on the
+    # page's short lines around the body (menus, labels, headlines of other stories).
     within_body: bool = False
     # A second ensemble that reads the line's features and what this one said of the lines around it
     # (`context_features`); its probability is the model's verdict.
@@ -325,7 +325,7 @@ def asked_lines(lines: Sequence[Line], labels: Sequence[str], within_body: bool)
     dropped between the first and the last of these that run on from a line above or below (a list's
     entries, a verse; not a short line set apart by blank lines, a heading the rules judged by its
     words), and any line they dropped that is as long as a paragraph (one ending in an ellipsis, or
-    standing where the rules did not look for the article)."""
+    standing where the rules did not look for the article) but a photo's caption."""
     if not within_body:
         return np.arange(len(labels)), np.arange(len(labels))
     kept = np.flatnonzero([label == "body" for label in labels])
@@ -333,7 +333,7 @@ def asked_lines(lines: Sequence[Line], labels: Sequence[str], within_body: bool)
         return kept, kept
     first, last = kept[0], kept[-1]
     at = [k for k, label in enumerate(labels) if label == "body" or (label == "drop" and (
-        rules.units(lines[k].text) >= rules.PARAGRAPH_UNITS
+        (rules.units(lines[k].text) >= rules.PARAGRAPH_UNITS and not rules.has_credit(lines[k].text))
         or (first < k < last and not (lines[k].blank_after and lines[k - 1].blank_after))))]
     return kept, np.array(at, dtype=np.int64)
 
