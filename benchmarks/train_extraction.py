@@ -47,22 +47,23 @@ FILE_WEIGHT = {"dev": 4.0}
 # line. The text model removes below 0.3, and adds from 0.7 only lines the rules dropped between the
 # first and the last they kept that run on from a neighbour (WITHIN_BODY, classifier.asked_lines: a
 # list's entries, a verse), and lines as long as a paragraph anywhere but captions (one ending in an
-# ellipsis, one where the rules did not look for the article); elsewhere a flattened page's short lines are too alike
-# (asked about every line, at even odds it took section labels and captions for sub-headings), and a
-# short line set apart by blank lines is a heading the rules judged by its words (added, a seed page's
-# teasers of other stories came back). The first ensemble is asked about the kept lines only, as in
-# training (the others read 0 in its column). Host-grouped 5-fold, text F1 dev / Dragnet: removing below
-# 0.3 0.953 / 0.882, below 0.4 0.953 / 0.886, below 0.5 0.951 / 0.889, but trained on Dragnet alone and
-# scored on dev, 0.4 lost what 0.3 keeps (0.946 against 0.951): the surer cut holds across files. Adding
-# (one ensemble, seeds 7 / 1): 0.9524 / 0.8942 and 0.9526 / 0.8932 -> from 0.7 0.9522 / 0.8978 and
-# 0.9522 / 0.8981, from 0.5 (seed 7) 0.9513 / 0.8999; with the set-apart lines too, from 0.7, 0.9532 /
-# 0.9016 and 0.9524 / 0.9014. Cross-file (trained on dev -> Dragnet / on Dragnet -> dev) from 0.7:
-# 0.8759 / 0.9541 -> 0.8776 / 0.9524 and 0.8755 / 0.9537 -> 0.8771 / 0.9513. Paragraph-long lines
-# anywhere as well, captions left out (three ensembles, seeds 7 / 1): 0.9539 / 0.9005 -> 0.9543 / 0.9041
-# and 0.9540 / 0.9008 -> 0.9544 / 0.9040; cross-file 0.8759 / 0.9513 -> 0.8778 / 0.9520 (seed 7); the
-# trees are the same (training asks only about the kept lines). With them, from 0.6: 0.9550 / 0.9059 and
-# 0.9548 / 0.9053, but a seed page's furniture came back. Adding from 0.9 on every line: 0.953 / 0.888,
-# the text path 35 % slower. HTML at even odds 0.975 / 0.935, (0.4, 0.6) 0.979 / 0.932.
+# ellipsis, one where the rules did not look for the article); elsewhere a flattened page's short lines
+# are too alike (asked about every line, at even odds it took section labels and captions for
+# sub-headings), and a short line set apart by blank lines is a heading the rules judged by its words
+# (added, a seed page's teasers of other stories came back). The first ensemble is asked about the kept
+# lines only, as in training (the others read 0 in its column). Host-grouped 5-fold, text F1 dev /
+# Dragnet: removing below 0.3 0.953 / 0.882, below 0.4 0.953 / 0.886, below 0.5 0.951 / 0.889, but
+# trained on Dragnet alone and scored on dev, 0.4 lost what 0.3 keeps (0.946 against 0.951): the surer
+# cut holds across files. Adding (one ensemble, seeds 7 / 1): 0.9524 / 0.8942 and 0.9526 / 0.8932 ->
+# from 0.7 0.9522 / 0.8978 and 0.9522 / 0.8981, from 0.5 (seed 7) 0.9513 / 0.8999; with the set-apart
+# lines too, from 0.7, 0.9532 / 0.9016 and 0.9524 / 0.9014. Cross-file (trained on dev -> Dragnet / on
+# Dragnet -> dev) from 0.7: 0.8759 / 0.9541 -> 0.8776 / 0.9524 and 0.8755 / 0.9537 -> 0.8771 / 0.9513.
+# Paragraph-long lines anywhere as well, captions left out (three ensembles, seeds 7 / 1): 0.9539 /
+# 0.9005 -> 0.9543 / 0.9041 and 0.9540 / 0.9008 -> 0.9544 / 0.9040; cross-file 0.8759 / 0.9513 -> 0.8778
+# / 0.9520 (seed 7); the trees are the same (training asks only about the kept lines). With them, from
+# 0.6: 0.9550 / 0.9059 and 0.9548 / 0.9053, but a seed page's furniture came back. Adding from 0.9 on
+# every line: 0.953 / 0.888, the text path 35 % slower. HTML at even odds 0.975 / 0.935, (0.4, 0.6)
+# 0.979 / 0.932.
 BANDS = {"html": (0.5, 0.5), "text": (0.3, 0.7)}
 WITHIN_BODY = {"html": False, "text": True}
 # How many ensembles a model averages, grown alike from seeds s, s + 100, s + 200 (the rows and columns
@@ -160,7 +161,7 @@ def page_rows(row: dict[str, Any], kind: str) -> PageRows | None:
     labels = classify(lines, ExtractionSettings(), hints, learned=False).labels
     y, w = gold_labels([ln.text for ln in lines], row["body"])
     units = [rules.units(ln.text) for ln in lines]
-    asked = classifier.asked_lines(lines, labels, WITHIN_BODY[kind])[0]
+    asked = classifier.asked_lines(lines, labels, units, WITHIN_BODY[kind])[0]
     return PageRows(classifier.features(lines, labels, units, hints), y, np.array(w), *classifier.places(lines),
                     np.array(units, dtype=np.float64), asked,
                     (urlsplit(row.get("url") or "").hostname or "").removeprefix("www."))

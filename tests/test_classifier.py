@@ -133,7 +133,9 @@ def test_a_model_asked_within_the_body_adds_lines_running_on_inside_it_and_parag
     lines += [Line(cut, blank_after=True), Line(caption, blank_after=True)]
     labels = classify(lines, ExtractionSettings(), hints, learned=False).labels
     assert labels == ["drop", "drop", "body", "drop", "body", "drop", "body", "drop", "drop", "drop"]
-    assert [a.tolist() for a in classifier.asked_lines(lines, labels, within_body=True)] == [[2, 4, 6], [2, 3, 4, 6, 8]]
+    units = [rules.units(ln.text) for ln in lines]
+    assert [a.tolist() for a in classifier.asked_lines(lines, labels, units, within_body=True)] == [[2, 4, 6],
+                                                                                                 [2, 3, 4, 6, 8]]
     for within_body in (True, False):
         always_body = classifier.Trees.from_json({**_constant(9.0, (0.3, 0.7)), "within_body": within_body})
         with classifier.using(classifier.Models(None, always_body)):

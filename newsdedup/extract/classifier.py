@@ -319,7 +319,8 @@ def _fingerprint(text: str) -> int:
 
 
 
-def asked_lines(lines: Sequence[Line], labels: Sequence[str], within_body: bool) -> tuple[np.ndarray, np.ndarray]:
+def asked_lines(lines: Sequence[Line], labels: Sequence[str], units: Sequence[int],
+                within_body: bool) -> tuple[np.ndarray, np.ndarray]:
     """The lines (indices) the first ensemble is asked about, and those the model's verdict is taken on:
     every line for both; or (`Trees.within_body`) the lines the rules kept, then those, the ones they
     dropped between the first and the last of these that run on from a line above or below (a list's
@@ -333,7 +334,7 @@ def asked_lines(lines: Sequence[Line], labels: Sequence[str], within_body: bool)
         return kept, kept
     first, last = kept[0], kept[-1]
     at = [k for k, label in enumerate(labels) if label == "body" or (label == "drop" and (
-        (rules.units(lines[k].text) >= rules.PARAGRAPH_UNITS and not rules.has_credit(lines[k].text))
+        (units[k] >= rules.PARAGRAPH_UNITS and not rules.has_credit(lines[k].text))
         or (first < k < last and not (lines[k].blank_after and lines[k - 1].blank_after))))]
     return kept, np.array(at, dtype=np.int64)
 
@@ -347,7 +348,7 @@ def body_lines(lines: Sequence[Line], labels: Sequence[str], units: Sequence[int
     if chosen is None or not lines:
         return None
     drop_below, add_above = chosen.band
-    first, at = asked_lines(lines, labels, chosen.within_body)
+    first, at = asked_lines(lines, labels, units, chosen.within_body)
     keep = [label == "body" for label in labels]
     if len(at):
         x = features(lines, labels, units, hints, at)
