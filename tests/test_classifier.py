@@ -144,6 +144,26 @@ def test_a_model_asked_within_the_body_adds_lines_running_on_inside_it_and_parag
         assert ("Ferry Guide For Summer Travellers" in kept, caption in kept, "Home" in kept) == (not within_body,) * 3
 
 
+def test_a_model_asked_within_the_body_never_adds_a_caption_signed_with_the_outlets_name() -> None:
+    # A photo's caption between two paragraphs, running on into the next line and signed " - Coastal
+    # Times", the name the page also shows alone (its logo): the rules drop it as a caption; a model that
+    # calls every line body, asked within the body, leaves it out, and adds the list entry beside it.
+    lines, hints = _page()
+    caption = "Waves break over the northern pier on Monday as the storm reaches the coast - Coastal Times"
+    lines[:0] = [Line("Coastal Times")]
+    lines[4:4] = [Line(caption), Line("Two piers closed", list_item=True)]
+    labels = classify(lines, ExtractionSettings(), hints, learned=False).labels
+    assert labels[3:7] == ["body", "drop", "drop", "body"]
+    units = [rules.units(ln.text) for ln in lines]
+    asked = classifier.asked_lines(lines, labels, units, True, {"coastal times"})[1].tolist()
+    assert 5 in asked and 4 not in asked
+    assert 4 in classifier.asked_lines(lines, labels, units, True)[1].tolist()  # (not knowing the name)
+    always_body = classifier.Trees.from_json({**_constant(9.0, (0.3, 0.6)), "within_body": True})
+    with classifier.using(classifier.Models(None, always_body)):
+        kept = classify(lines, ExtractionSettings(), hints).paragraphs
+    assert "Two piers closed" in kept and caption not in kept
+
+
 def _commented_page() -> list[Line]:
     """An article, then a comment thread: each comment a name, a timestamp, prose and a "Reply" prompt."""
     article = [

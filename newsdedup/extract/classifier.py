@@ -12,7 +12,7 @@ import json
 import math
 import re
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
@@ -320,35 +320,41 @@ def _fingerprint(text: str) -> int:
 
 
 def asked_lines(lines: Sequence[Line], labels: Sequence[str], units: Sequence[int],
-                within_body: bool) -> tuple[np.ndarray, np.ndarray]:
+                within_body: bool, sites: Collection[str] = ()) -> tuple[np.ndarray, np.ndarray]:
     """The lines (indices) the first ensemble is asked about, and those the model's verdict is taken on:
     every line for both; or (`Trees.within_body`) the lines the rules kept, then those, the ones they
     dropped between the first and the last of these that run on from a line above or below (a list's
     entries, a verse; not a short line set apart by blank lines, a heading the rules judged by its
     words), and any line they dropped that is as long as a paragraph (one ending in an ellipsis, or
-    standing where the rules did not look for the article) but a photo's caption."""
+    standing where the rules did not look for the article); of these, never a photo's caption or credit
+    (`rules.has_credit`, or signed with one of `sites`, the outlet names the page signs captions with):
+    the rules know those by a mark the model does not read."""
     if not within_body:
         return np.arange(len(labels)), np.arange(len(labels))
     kept = np.flatnonzero([label == "body" for label in labels])
     if not len(kept):
         return kept, kept
     first, last = kept[0], kept[-1]
-    at = [k for k, label in enumerate(labels) if label == "body" or (label == "drop" and (
-        (units[k] >= rules.PARAGRAPH_UNITS and not rules.has_credit(lines[k].text))
-        or (first < k < last and not (lines[k].blank_after and lines[k - 1].blank_after))))]
+
+    def caption(k: int) -> bool:
+        return rules.has_credit(lines[k].text) or rules.signed_by(lines[k].text, sites)
+
+    at = [k for k, label in enumerate(labels) if label == "body" or (
+        label == "drop" and (units[k] >= rules.PARAGRAPH_UNITS or (
+            first < k < last and not (lines[k].blank_after and lines[k - 1].blank_after))) and not caption(k))]
     return kept, np.array(at, dtype=np.int64)
 
 
 def body_lines(lines: Sequence[Line], labels: Sequence[str], units: Sequence[int],
-               hints: PageHints) -> list[bool] | None:
+               hints: PageHints, sites: Collection[str] = ()) -> list[bool] | None:
     """Which lines are body, by the model where it is sure and by the rules elsewhere; None when no
-    model applies to the page."""
+    model applies to the page. (`sites`: the outlet names the page signs captions with.)"""
     markup = any(ln.tag for ln in lines)
     chosen = models().html if markup else models().text
     if chosen is None or not lines:
         return None
     drop_below, add_above = chosen.band
-    first, at = asked_lines(lines, labels, units, chosen.within_body)
+    first, at = asked_lines(lines, labels, units, chosen.within_body, sites)
     keep = [label == "body" for label in labels]
     if len(at):
         x = features(lines, labels, units, hints, at)

@@ -147,8 +147,7 @@ def _is_furniture(
         return True
     if count <= 60 and rules.has_credit(text) and not _is_prose(text, count, settings):
         return True
-    suffix = rules.SITE_SUFFIX.search(text)
-    if suffix and suffix.group(1).strip().lower() in sites:
+    if rules.signed_by(text, sites):
         return True  # a caption signed with the outlet's name
     # A teaser snippet is cut off mid-sentence; a long paragraph ending in an ellipsis is prose.
     return bool(rules.TRUNCATED.search(text)) and not (blank_structure and ln.blank_after and count > 40)
@@ -270,7 +269,7 @@ def classify(lines: list[Line], settings: ExtractionSettings, hints: PageHints |
         else:
             labels[k] = "drop"
 
-    model_says = classifier.body_lines(lines, labels, counts, hints) if learned else None
+    model_says = classifier.body_lines(lines, labels, counts, hints, sites) if learned else None
     if model_says is not None:
         # (The headline, byline and date lines stay what the rules found: the article's metadata. What
         # recurs on the outlet's pages is its furniture: the model never brings it back.)

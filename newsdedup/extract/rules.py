@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Collection
 from datetime import date
 from functools import lru_cache
 
@@ -256,6 +257,12 @@ def is_site_notice(line: str) -> bool:
 def has_credit(line: str) -> bool:
     """A photo credit or caption marker in the line."""
     return bool(CREDIT.search(line.lower()))
+
+
+def signed_by(line: str, names: Collection[str]) -> bool:
+    """The line ends signed with one of `names` (" - Outlet"): a photo's caption, as outlets sign them."""
+    suffix = SITE_SUFFIX.search(line)
+    return bool(suffix and suffix.group(1).strip().lower() in names)
 
 
 # Emoji and other pictographs a writer may put after a sentence's final stop ("See you soon! 🙂").
