@@ -10,7 +10,7 @@ from bs4 import Comment
 from conftest import SEEDS
 
 from newsdedup.documents import Article, RawDocument
-from newsdedup.extract import extract, html, rules
+from newsdedup.extract import extract, html, lines, rules
 from newsdedup.extract.html import parse_html
 from newsdedup.extract.lines import lines_from_text
 
@@ -690,6 +690,21 @@ def test_an_article_shown_twice_on_its_page_is_extracted_once() -> None:
         article = extract(RawDocument.from_bytes(name, raw.encode(), datetime.now(UTC)))
         assert isinstance(article, Article), name
         assert article.paragraphs == expected, name
+
+
+def test_a_small_run_of_body_lines_set_apart_from_the_article_is_dropped() -> None:
+    # The article: four lines of 20 words. Below it, past dropped lines, one more kept line (an author's
+    # note, a comment the model kept). It goes when it is under 15 % of the article's words and set apart
+    # by five dropped lines or more holding 40 words or more; otherwise it stays.
+    def after(gap: list[int], kept: int) -> list[str]:
+        labels = ["title", *["body"] * 4, *["drop"] * len(gap), "body"]
+        lines._drop_stray_runs(labels, [8, *[20] * 4, *gap, kept])
+        return labels[-1:]
+
+    assert after([10] * 5, 10) == ["drop"]
+    assert after([10] * 4, 10) == ["body"]  # four lines apart: a caption or a pull quote inside the article
+    assert after([5] * 5, 10) == ["body"]  # five short lines apart: a share bar, not another block
+    assert after([10] * 5, 12) == ["body"]  # 15 % of the article's words: a part of it
 
 
 def test_a_short_post_under_a_long_comment_thread_is_the_article() -> None:

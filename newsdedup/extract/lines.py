@@ -282,6 +282,8 @@ def classify(lines: list[Line], settings: ExtractionSettings, hints: PageHints |
     if learned:
         # (Not in the rules' own verdicts: the model is trained on those, where a second copy is body.)
         _drop_repeated_text(lines, labels, counts)
+        if model_says is not None and any(ln.tag for ln in lines):
+            _drop_stray_runs(labels, counts)
     if _units(labels, counts) < settings.min_article_units:
         labels = _fallback(lines, labels, counts, teasers, settings)
     # A table flattened one cell a line is one paragraph, its cells in reading order.
@@ -323,6 +325,31 @@ def _drop_repeated_text(lines: list[Line], labels: list[str], counts: list[int],
         if len(run) >= min_run:
             for repeated in run[-1 if len(run) > min_run else 0:]:
                 labels[at[repeated]] = "drop"
+
+
+def _drop_stray_runs(labels: list[str], counts: list[int], gap_lines: int = 5, gap_units: int = 40,
+                     share: float = 0.15) -> None:
+    """An article is one run of body lines. Body lines set apart from the rest by `gap_lines` dropped
+    lines or more, holding `gap_units` words or more (a thread, a list of teasers), are another run; a
+    run under `share` of the largest run's words is something else kept by mistake (an author's note, a
+    comment, a teaser), and is dropped. Only on pages with markup, where the model judges every line:
+    on flattened text the rules drop a caption or a short line inside the article, which the model is
+    not asked about, and such gaps split articles."""
+    runs: list[list[int]] = [[]]
+    gap: list[int] = []
+    for k, label in enumerate(labels):
+        if label == "body":
+            if runs[-1] and len(gap) >= gap_lines and sum(counts[j] for j in gap) >= gap_units:
+                runs.append([])
+            runs[-1].append(k)
+            gap = []
+        elif label == "drop":
+            gap.append(k)
+    sizes = [sum(counts[k] for k in run) for run in runs]
+    for run, size in zip(runs, sizes, strict=True):
+        if size < share * max(sizes):
+            for k in run:
+                labels[k] = "drop"
 
 
 def _units(labels: list[str], counts: list[int]) -> int:
