@@ -345,12 +345,16 @@ def asked_lines(lines: Sequence[Line], labels: Sequence[str], units: Sequence[in
     return kept, np.array(at, dtype=np.int64)
 
 
+def model_for(lines: Sequence[Line]) -> Trees | None:
+    """The model that judges these lines: the HTML one when they carry markup, else the text one."""
+    return models().html if any(ln.tag for ln in lines) else models().text
+
+
 def body_lines(lines: Sequence[Line], labels: Sequence[str], units: Sequence[int],
                hints: PageHints, sites: Collection[str] = ()) -> list[bool] | None:
     """Which lines are body, by the model where it is sure and by the rules elsewhere; None when no
     model applies to the page. (`sites`: the outlet names the page signs captions with.)"""
-    markup = any(ln.tag for ln in lines)
-    chosen = models().html if markup else models().text
+    chosen = model_for(lines)
     if chosen is None or not lines:
         return None
     drop_below, add_above = chosen.band

@@ -282,7 +282,8 @@ def classify(lines: list[Line], settings: ExtractionSettings, hints: PageHints |
     if learned:
         # (Not in the rules' own verdicts: the model is trained on those, where a second copy is body.)
         _drop_repeated_text(lines, labels, counts)
-        if model_says is not None and any(ln.tag for ln in lines):
+        judge = classifier.model_for(lines)
+        if model_says is not None and judge is not None and not judge.within_body:
             _drop_stray_runs(labels, counts)
     if _units(labels, counts) < settings.min_article_units:
         labels = _fallback(lines, labels, counts, teasers, settings)
@@ -332,9 +333,9 @@ def _drop_stray_runs(labels: list[str], counts: list[int], gap_lines: int = 5, g
     """An article is one run of body lines. Body lines set apart from the rest by `gap_lines` dropped
     lines or more, holding `gap_units` words or more (a thread, a list of teasers), are another run; a
     run under `share` of the largest run's words is something else kept by mistake (an author's note, a
-    comment, a teaser), and is dropped. Only on pages with markup, where the model judges every line:
-    on flattened text the rules drop a caption or a short line inside the article, which the model is
-    not asked about, and such gaps split articles."""
+    comment, a teaser), and is dropped. Only where the model judges every line (HTML): where it is
+    asked only within the rules' body (flattened text), the rules drop a caption or a short line inside
+    the article that the model never sees, and such gaps split articles."""
     runs: list[list[int]] = [[]]
     gap: list[int] = []
     for k, label in enumerate(labels):
