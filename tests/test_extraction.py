@@ -563,6 +563,54 @@ def test_the_fast_html_builder_builds_the_same_tree_as_beautifulsoups_own() -> N
     assert {"Comment", "Stylesheet", "Script", "TemplateString"} <= strings
 
 
+def test_a_page_nested_past_lxmls_depth_is_built_no_deeper_with_every_element_and_string_in_order() -> None:
+    """Unclosed tags nest a page as deep as it is long; every walk up such a tree made reading it
+    quadratic (a 2 MB page of unclosed <div>s with a sentence each took 90 s). Past lxml's depth the
+    tree is flattened, as a browser's parser does: the same elements and strings, in page order."""
+    from bs4 import BeautifulSoup
+
+    page = "<html><body>" + "".join(f'<div class="c{n}"><p>Sentence {n} <b>bold {n}</b> tail {n}' for n in range(1500))
+    built, stock = html._soup(page), BeautifulSoup(page, "lxml")
+    assert max(len(list(tag.parents)) for tag in built.find_all(True)) <= html._LXML_MAX_DEPTH
+    assert max(len(list(tag.parents)) for tag in stock.find_all(True)) > 1500  # (what the stock builder makes)
+    assert [tag.name for tag in built.find_all(True)] == [tag.name for tag in stock.find_all(True)]
+    assert list(built.strings) == list(stock.strings)
+    assert _tree(built)  # one consistent tree
+    article = extract(RawDocument.from_bytes("deep.html", page.encode(), datetime(2026, 1, 1, tzinfo=UTC), "text/html"))
+    assert isinstance(article, Article) and "Sentence 1499 bold 1499 tail 1499" in " ".join(article.paragraphs)
+
+
+def _prose_by_get_text(soup: Any) -> dict[int, int]:
+    """The paragraph-length text per element as first written: every <p>'s get_text and every long string
+    outside a <p>, added to each of its ancestors (a walk up the tree per paragraph)."""
+    from bs4 import NavigableString, Tag
+
+    prose: dict[int, int] = {}
+    for node in soup.descendants:
+        chars = 0
+        if isinstance(node, Tag) and node.name == "p":
+            chars = len(node.get_text(" ", strip=True))
+        elif isinstance(node, NavigableString) and all(parent.name != "p" for parent in node.parents):
+            chars = len(node.strip())
+        if chars >= 80:
+            for element in [node, *node.parents] if isinstance(node, Tag) else node.parents:
+                prose[id(element)] = prose.get(id(element), 0) + chars
+    return prose
+
+
+def test_prose_per_element_is_counted_in_one_walk_as_get_text_reads_it() -> None:
+    long = "The harbour authority said on Tuesday that the new ferry terminal would open in the spring."
+    page = (f"<html><body><div id='a'><p>{long}</p><p>  {long[:50]}  <b> {long[50:]} </b><!-- a note --></p>"
+            f"<div><br>{long} {long}<br><p>short</p></div></div><p>Outer <p>nested {long}</p> and {long}"
+            f"<ruby>漢<rt>{long}</rt></ruby></p><section><p><![CDATA[{long}]]> after</p>{long}</section></body></html>")
+    edge = "<p>" + "x" * 26 + " <i>" + "y" * 26 + "</i> " + "z" * 26 + "</p>"  # 78 letters, 80 read with spaces
+    for markup in (page, HTML_PAGE, "<p>" * 40 + long * 3, edge):
+        soup = html._soup(markup)
+        prose, _, _ = html._prose_and_furniture(soup, {})
+        expected = _prose_by_get_text(soup)
+        assert expected and {k: v for k, v in prose.items() if v} == expected
+
+
 def test_what_never_shows_is_never_built_and_the_text_around_it_stays() -> None:
     from newsdedup.extract.html import _soup
 
