@@ -50,6 +50,17 @@ def test_the_walk_over_all_rows_agrees_with_one_row_at_a_time_on_uneven_trees() 
     assert np.allclose(trees.predict(x), [_walk_one(trees, row) for row in x], rtol=0, atol=1e-12)
 
 
+def test_a_long_page_is_walked_a_slice_of_lines_at_a_time_with_the_same_verdicts(monkeypatch: Any) -> None:
+    rng = np.random.default_rng(5)
+    trees = classifier.models().html
+    assert trees is not None
+    x = rng.normal(size=(50, int(trees.feature.max()) + 1)) * rng.choice([0.1, 1.0, 10.0], size=(50, 1))
+    whole = trees.predict(x)
+    monkeypatch.setattr(classifier, "_ROWS_AT_ONCE", 7)  # 50 lines: eight slices, the last of one line
+    assert np.array_equal(trees.predict(x), whole)
+    assert np.allclose(whole, [_walk_one(trees, row) for row in x], rtol=0, atol=1e-12)
+
+
 class _OneSplitBooster:
     """What train_extraction.Averaged reads of a LightGBM booster (its tree dump, its raw scores), for
     an ensemble of one tree: x0 <= threshold ? low : high."""
