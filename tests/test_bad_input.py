@@ -213,6 +213,12 @@ def test_a_declared_charset_the_bytes_contradict_loses_to_detection() -> None:
     # The same in the other direction: UTF-8 bytes under a single-byte label are UTF-8.
     mislabelled = page.replace("utf-8", "iso-8859-1").encode("utf-8")
     assert "\u201cenough\u201d" in decode(mislabelled).text
+    # UTF-16 or UTF-32 declared, in the page or by the server, over bytes that hold no NUL: no such text
+    # (its every space and tag would hold one); decoded so, the page became a line of CJK characters.
+    for label in ("utf-16", "UTF-16LE", "utf-32"):
+        declared_wide = page.replace("utf-8", label).encode("utf-8")
+        assert "\u201cenough\u201d" in decode(declared_wide).text
+        assert "\u201cenough\u201d" in decode(page.encode("utf-8"), label).text
 
 
 def test_nearly_valid_utf8_stays_utf8_and_mostly_invalid_does_not() -> None:

@@ -74,10 +74,13 @@ def decode(data: bytes, declared: str | None = None) -> DecodedText:
             return _decode_as(data, encoding)
     if b"\x00" in data[:8192]:
         raise UndecodableInput("binary", "the input contains NUL bytes: binary data, not text")
-    if declared and (text := _strict(data, declared)) is not None:
+    # (Without a BOM or a NUL byte the input is no UTF-16 or UTF-32, whose every space and tag holds one: a
+    # page declaring either is read as the rest of the bytes say, as browsers read one whose <meta> does.)
+    if declared and not _wide(declared) and (text := _strict(data, declared)) is not None:
         return text
     in_page = _META_CHARSET.search(data[:4096])
-    if in_page and (text := _strict(data, in_page.group(1).decode("ascii", "replace"))) is not None:
+    label = in_page.group(1).decode("ascii", "replace") if in_page else ""
+    if label and not _wide(label) and (text := _strict(data, label)) is not None:
         return text
     try:
         return DecodedText(data.decode("utf-8"), "utf-8", damaged=False)
@@ -89,6 +92,14 @@ def decode(data: bytes, declared: str | None = None) -> DecodedText:
     if best is not None and best.encoding:
         return _decode_as(data, best.encoding)
     return _decode_as(data, "cp1252")
+
+
+def _wide(encoding: str) -> bool:
+    """UTF-16 or UTF-32, by any of their names."""
+    try:
+        return codecs.lookup(encoding).name.startswith(("utf-16", "utf-32"))
+    except LookupError:
+        return False
 
 
 def _nearly_utf8(data: bytes) -> bool:
