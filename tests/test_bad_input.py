@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 import newsdedup.sources.files as files_module
 from newsdedup.config import Settings
-from newsdedup.extract.decode import _UTF8_MULTIBYTE, decode
+from newsdedup.extract.decode import _UTF8_MULTIBYTE, UndecodableInput, decode
 from newsdedup.sources.files import RawDirectoryError, list_files
 from newsdedup.store import Store
 from newsdedup.store.schema import quarantine, raw_documents, raw_sources
@@ -213,6 +213,11 @@ def test_a_declared_charset_the_bytes_contradict_loses_to_detection() -> None:
     # The same in the other direction: UTF-8 bytes under a single-byte label are UTF-8.
     mislabelled = page.replace("utf-8", "iso-8859-1").encode("utf-8")
     assert "\u201cenough\u201d" in decode(mislabelled).text
+    # UTF-16 saved without a BOM (either byte order) is text, not binary; NUL bytes elsewhere are binary.
+    for order in ("utf-16-le", "utf-16-be"):
+        assert "\u201cenough\u201d" in decode(page.encode(order)).text
+    with pytest.raises(UndecodableInput):
+        decode(b"abc\x00def" * 100)
     # UTF-16 or UTF-32 declared, in the page or by the server, over bytes that hold no NUL: no such text
     # (its every space and tag would hold one); decoded so, the page became a line of CJK characters.
     for label in ("utf-16", "UTF-16LE", "utf-32"):

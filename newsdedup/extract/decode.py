@@ -73,6 +73,8 @@ def decode(data: bytes, declared: str | None = None) -> DecodedText:
         if data.startswith(bom):
             return _decode_as(data, encoding)
     if b"\x00" in data[:8192]:
+        if wide := _bomless_utf16(data[:8192]):
+            return _decode_as(data, wide)
         raise UndecodableInput("binary", "the input contains NUL bytes: binary data, not text")
     # (Without a BOM or a NUL byte the input is no UTF-16 or UTF-32, whose every space and tag holds one: a
     # page declaring either is read as the rest of the bytes say, as browsers read one whose <meta> does.)
@@ -92,6 +94,18 @@ def decode(data: bytes, declared: str | None = None) -> DecodedText:
     if best is not None and best.encoding:
         return _decode_as(data, best.encoding)
     return _decode_as(data, "cp1252")
+
+
+def _bomless_utf16(head: bytes) -> str | None:
+    """UTF-16 saved without its BOM: a NUL in nearly every other byte (the high byte of each letter,
+    space and tag in Latin scripts), nearly none in the rest; else None."""
+    even, odd = head[0::2], head[1::2]
+    if len(odd) < 8:
+        return None
+    for encoding, high, low in (("utf-16-le", odd, even), ("utf-16-be", even, odd)):
+        if high.count(0) >= 0.9 * len(high) and low.count(0) <= 0.1 * len(low):
+            return encoding
+    return None
 
 
 def _wide(encoding: str) -> bool:
