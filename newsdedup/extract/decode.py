@@ -63,7 +63,15 @@ def decode(data: bytes, declared: str | None = None) -> DecodedText:
     """`declared` is the charset an HTTP header gave; the BOM outranks it. A declaration, in the
     header or in the page's <meta>, that the bytes contradict (invalid in that charset, or valid
     multi-byte UTF-8 under a single-byte label) is ignored in favour of the bytes' own evidence:
-    UTF-8 when (nearly) all of it is, else charset detection."""
+    UTF-8 when (nearly) all of it is, else charset detection. A NUL past the first 8 KB (there it
+    makes the input binary) is damage, shown as U+FFFD: no PostgreSQL text column takes one."""
+    decoded = _decoded(data, declared)
+    if "\x00" in decoded.text:
+        return DecodedText(decoded.text.replace("\x00", "\ufffd"), decoded.encoding, damaged=True)
+    return decoded
+
+
+def _decoded(data: bytes, declared: str | None) -> DecodedText:
     if not data.strip():
         raise UndecodableInput("empty", "the input has no content")
     for magic, kind in _MAGIC.items():

@@ -722,4 +722,6 @@ def _publisher_name(publisher: Any) -> str | None:
 
 
 def _str(value: Any) -> str | None:
-    return value.strip() if isinstance(value, str) and value.strip() else None
+    """A JSON-LD string value, stripped; a NUL its escapes may hold ("\\u0000") shown as U+FFFD, as
+    the page's markup shows one (no PostgreSQL text column takes it)."""
+    return value.strip().replace("\x00", "\ufffd") if isinstance(value, str) and value.strip() else None
