@@ -419,3 +419,17 @@ def test_metadata_addresses_stay_refused_with_allow_private(
     named = FetchSettings(**{**vars(intranet), "allowed_networks": ("169.254.169.254/32",)})
     opened = fetch_one(server.url("/to-metadata"), named)
     assert opened.reason == "robots_unreachable" and set(attempts) == {"127.0.0.1", "169.254.169.254"}
+
+
+def test_a_feed_linking_to_a_url_with_a_nul_or_spaces_fetches_it_as_a_browser_would(
+    server: LocalServer, store: Store
+) -> None:
+    # A NUL in a listed URL (a character reference in the feed) failed the whole fetch on PostgreSQL,
+    # whose text columns take none: the URL is percent-encoded, as browsers encode one.
+    base = f"http://127.0.0.1:{server.port}"
+    server.routes["/news/nul%00page%20two.html"] = static(article_html("Odd address", seed_paragraphs("001")))
+    server.routes["/odd.rss"] = static(rss([("/news/nul&#0;page two.html", "Odd")], base), "application/rss+xml")
+    stats = fetch_sources(store, SourceList(feeds=(f" {server.url('/odd.rss')}\t\n",)), LOCAL)
+    assert stats.quarantined == 0 and stats.listed == stats.requested == stats.new == 1
+    kept = {r["source"] for r in rows(store, raw_sources)}
+    assert kept == {server.url("/odd.rss"), server.url("/news/nul%00page%20two.html")}

@@ -17,7 +17,7 @@ from test_fetch import LOCAL
 from newsdedup.documents import Article, RawDocument
 from newsdedup.extract import extract
 from newsdedup.sources.crawl import SourceList, fetch_sources
-from newsdedup.sources.urls import normalise_url, url_host
+from newsdedup.sources.urls import normalise_url, url_host, web_url
 from newsdedup.store import Store
 from newsdedup.store.schema import articles, fetch_state, store_meta
 
@@ -206,3 +206,13 @@ def test_a_page_listed_under_tracking_and_amp_spellings_is_fetched_once(store: S
         third = fetch_sources(store, SourceList(pages=(server.url("/news/bridge.html?utm_source=x#a"),)), LOCAL)
         assert (third.requested, third.unchanged) == (1, 1)
         assert server.request_headers["/news/bridge.html"][-1].get("if-none-match") == '"v1"'
+
+
+@pytest.mark.parametrize(("given", "expected"), [
+    (" \thttps://example.com/a b\n", "https://example.com/a%20b"),
+    ("https://example.com/x\x00y?q=\x7f", "https://example.com/x%00y?q=%7F"),
+    ("https://exam\tple.com/li\nne", "https://example.com/line"),
+    ("https://example.com/caf%C3%A9", "https://example.com/caf%C3%A9"),
+])
+def test_a_url_is_read_as_browsers_read_one(given: str, expected: str) -> None:
+    assert web_url(given) == expected and web_url(expected) == expected

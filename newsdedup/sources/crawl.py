@@ -18,7 +18,7 @@ from newsdedup.config import FetchSettings
 from newsdedup.documents import Quarantined, RawDocument, sha256_hex
 from newsdedup.sources.feeds import ListedItem, ListingError, parse_feed, parse_sitemap
 from newsdedup.sources.http import Fetcher, FetchResult, Validators
-from newsdedup.sources.urls import normalise_url
+from newsdedup.sources.urls import normalise_url, web_url
 from newsdedup.store.store import FetchState, Store
 
 _FLUSH_EVERY = 50  # responses kept per store write: little is at risk if the process dies
@@ -31,6 +31,10 @@ class SourceList:
     pages: tuple[str, ...] = ()
     feeds: tuple[str, ...] = ()
     sitemaps: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:  # (as a browser reads each: `web_url`)
+        for kind in ("pages", "feeds", "sitemaps"):
+            object.__setattr__(self, kind, tuple(web_url(url) for url in getattr(self, kind)))
 
     @classmethod
     def from_yaml(cls, path: Path) -> SourceList:

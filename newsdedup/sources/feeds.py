@@ -15,6 +15,7 @@ import feedparser
 from lxml import etree
 
 from newsdedup.documents import RejectedInput
+from newsdedup.sources.urls import web_url
 
 _SITEMAP_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 
@@ -54,7 +55,7 @@ def _feed_items(parsed: Any, base_url: str) -> list[ListedItem]:
         if not link:
             continue
         stamp = entry.get("updated_parsed") or entry.get("published_parsed")
-        items.append(ListedItem(urljoin(base_url, link.strip()), _iso(stamp)))
+        items.append(ListedItem(urljoin(base_url, web_url(link)), _iso(stamp)))
     return items
 
 
@@ -76,7 +77,7 @@ def parse_sitemap(content: bytes, base_url: str, max_bytes: int, max_urls: int) 
             continue
         loc = _child_text(element, "loc")
         if loc:
-            items.append(ListedItem(urljoin(base_url, loc), _child_text(element, "lastmod")))
+            items.append(ListedItem(urljoin(base_url, web_url(loc)), _child_text(element, "lastmod")))
         if len(items) >= max_urls:
             break
     return Sitemap(items, []) if tag == "urlset" else Sitemap([], items)

@@ -12,6 +12,7 @@ Anything that is not an absolute http(s) URL (a file path) is returned as given,
 
 from __future__ import annotations
 
+import re
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 TRACKING_PARAMETERS = frozenset({"fbclid", "gclid", "mc_cid", "mc_eid", "ref", "cmpid", "ocid", "igshid"})
@@ -28,6 +29,18 @@ def _keeps(pair: str) -> bool:
     if not name or name in TRACKING_PARAMETERS or name.startswith(TRACKING_PREFIXES):
         return False
     return unquote(value).strip().lower() not in _AMP_SWITCHES.get(name, ())
+
+
+_EDGES = "".join(map(chr, range(0x21)))  # C0 controls and the space
+_UNPRINTABLE = re.compile("[\x00-\x20\x7f]")
+
+
+def web_url(url: str) -> str:
+    """A URL as a browser reads one linked or typed: C0 controls and spaces around it stripped, tabs and
+    line breaks inside removed, other control characters and spaces percent-encoded (a feed may link to
+    a URL holding a NUL, which no server and no PostgreSQL text column takes)."""
+    url = url.strip(_EDGES).replace("\t", "").replace("\n", "").replace("\r", "")
+    return _UNPRINTABLE.sub(lambda m: f"%{ord(m.group()):02X}", url)
 
 
 def normalise_url(url: str) -> str:
