@@ -78,14 +78,15 @@ def test_each_bad_input_is_extracted_or_quarantined(store: Store, bad_raw: Path)
         assert conn.execute(select(raw_documents.c.sha256)).scalars().all().__len__() == 12
 
 
-def test_a_nul_in_a_pages_text_or_its_json_ld_never_reaches_the_store(store: Store, raw_dir: Path) -> None:
-    """No PostgreSQL text column takes a NUL: one page holding one, past the first 8 KB (there it makes
-    the input binary) or as a JSON-LD escape, failed the whole extraction batch. It is shown as U+FFFD."""
+def test_a_nul_or_a_lone_surrogate_in_a_page_never_reaches_the_store(store: Store, raw_dir: Path) -> None:
+    """No PostgreSQL text column takes a NUL, and no UTF-8 encoder a lone surrogate: one page holding
+    a NUL past the first 8 KB (there it makes the input binary), or either as a JSON-LD escape, failed
+    the whole extraction batch. Each is shown as U+FFFD."""
     paragraphs = [f"{PROSE} Paragraph {n} adds its own detail about the budget." for n in range(45)]
     late = "Budget approved after long debate\n\n" + "\n\n".join(paragraphs) + "\n\nThe vote \x00 came late. " + PROSE
     assert late.encode().index(b"\x00") > 8192
     (raw_dir / "late_nul.txt").write_bytes(late.encode())
-    ld = ('{"@type": "NewsArticle", "headline": "Budget\\u0000approved", "author": {"name": "Ann\\u0000Lee"}, '
+    ld = ('{"@type": "NewsArticle", "headline": "Budget\\u0000approved", "author": {"name": "Ann\\ud800Lee"}, '
           f'"articleBody": "{PROSE} The vote\\u0000came late."}}')
     (raw_dir / "ld_nul.html").write_bytes(
         f"<html><head><script type='application/ld+json'>{ld}</script></head><body><p>Menu</p></body></html>".encode())

@@ -421,7 +421,7 @@ def test_metadata_addresses_stay_refused_with_allow_private(
     assert opened.reason == "robots_unreachable" and set(attempts) == {"127.0.0.1", "169.254.169.254"}
 
 
-def test_a_feed_linking_to_a_url_with_a_nul_or_spaces_fetches_it_as_a_browser_would(
+def test_a_feed_linking_to_a_url_with_a_nul_or_spaces_fetches_it_as_a_browser_would_and_a_broken_one_is_quarantined(
     server: LocalServer, store: Store
 ) -> None:
     # A NUL in a listed URL (a character reference in the feed) failed the whole fetch on PostgreSQL,
@@ -429,7 +429,11 @@ def test_a_feed_linking_to_a_url_with_a_nul_or_spaces_fetches_it_as_a_browser_wo
     base = f"http://127.0.0.1:{server.port}"
     server.routes["/news/nul%00page%20two.html"] = static(article_html("Odd address", seed_paragraphs("001")))
     server.routes["/odd.rss"] = static(rss([("/news/nul&#0;page two.html", "Odd")], base), "application/rss+xml")
-    stats = fetch_sources(store, SourceList(feeds=(f" {server.url('/odd.rss')}\t\n",)), LOCAL)
-    assert stats.quarantined == 0 and stats.listed == stats.requested == stats.new == 1
+    # A reference to a lone surrogate made the feed parser raise, and the fetch with it: not a feed.
+    server.routes["/surrogate.rss"] = static(rss([("/news/a&#xd800;b.html", "Bad")], base), "application/rss+xml")
+    stats = fetch_sources(store, SourceList(feeds=(f" {server.url('/odd.rss')}\t\n", server.url("/surrogate.rss"))),
+                          LOCAL)
+    assert stats.listed == stats.requested == stats.new == 1
+    assert stats.quarantined == 1 and {q["reason"] for q in rows(store, quarantine)} == {"not_a_feed"}
     kept = {r["source"] for r in rows(store, raw_sources)}
-    assert kept == {server.url("/odd.rss"), server.url("/news/nul%00page%20two.html")}
+    assert kept == {server.url("/odd.rss"), server.url("/surrogate.rss"), server.url("/news/nul%00page%20two.html")}

@@ -213,6 +213,7 @@ def test_a_page_listed_under_tracking_and_amp_spellings_is_fetched_once(store: S
     ("https://example.com/x\x00y?q=\x7f", "https://example.com/x%00y?q=%7F"),
     ("https://exam\tple.com/li\nne", "https://example.com/line"),
     ("https://example.com/caf%C3%A9", "https://example.com/caf%C3%A9"),
+    ("https://example.com/a\ud800b", "https://example.com/a\ufffdb"),
 ])
 def test_a_url_is_read_as_browsers_read_one(given: str, expected: str) -> None:
     assert web_url(given) == expected and web_url(expected) == expected

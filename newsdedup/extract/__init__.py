@@ -96,10 +96,10 @@ def read_page(raw: RawDocument) -> Page | Quarantined:
             lines, hints = parse_html(decoded.text)
         else:
             lines, hints = lines_from_text(decoded.text), PageHints()
+        short = frozenset(fingerprint(ln.text) for ln in lines if len(rules.words(ln.text)) < 20)
+        short |= metadata.title_fingerprints(hints.metadata)  # what recurs as a heading or title part
     except Exception as exc:  # a parser bug must cost one page, never the batch
         return Quarantined(raw.source, "extract", "parse_error", f"{type(exc).__name__}: {exc}", raw.sha256)
-    short = frozenset(fingerprint(ln.text) for ln in lines if len(rules.words(ln.text)) < 20)
-    short |= metadata.title_fingerprints(hints.metadata)  # what recurs as a heading or title part
     return Page(raw, lines, hints, decoded.damaged, short, outlet_of(raw.source, hints))
 
 

@@ -61,6 +61,7 @@ _LAYOUT_WHITESPACE = re.compile(
     re.IGNORECASE,
 )
 _CLASS_SPLIT = re.compile(r"[\s_\-]+")
+_UNWRITABLE = re.compile("[\x00\ud800-\udfff]")
 _TEXT_STRINGS = (NavigableString, CData)  # what a <p>'s get_text() reads (not comments, scripts, ruby notes)
 _PARAGRAPH_TAGS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table", "br"}
 _BLOCK_TAGS = _PARAGRAPH_TAGS | {
@@ -722,6 +723,7 @@ def _publisher_name(publisher: Any) -> str | None:
 
 
 def _str(value: Any) -> str | None:
-    """A JSON-LD string value, stripped; a NUL its escapes may hold ("\\u0000") shown as U+FFFD, as
-    the page's markup shows one (no PostgreSQL text column takes it)."""
-    return value.strip().replace("\x00", "\ufffd") if isinstance(value, str) and value.strip() else None
+    """A JSON-LD string value, stripped; a NUL or a lone surrogate its escapes may hold ("\\u0000",
+    "\\ud800") shown as U+FFFD, as the page's markup shows one: no PostgreSQL text column takes a NUL,
+    and no UTF-8 encoder a lone surrogate."""
+    return _UNWRITABLE.sub("\ufffd", value.strip()) if isinstance(value, str) and value.strip() else None

@@ -40,7 +40,10 @@ def parse_feed(content: bytes, base_url: str) -> list[ListedItem]:
     """Entry links of an RSS 0.9x/1.0/2.0 or Atom feed, in feed order, relative links resolved."""
     with warnings.catch_warnings():  # feedparser warns about its own updated/published aliasing
         warnings.simplefilter("ignore", DeprecationWarning)
-        parsed: Any = feedparser.parse(content, response_headers={"content-location": base_url})
+        try:
+            parsed: Any = feedparser.parse(content, response_headers={"content-location": base_url})
+        except Exception as exc:  # (its loose parser raises on a reference to a lone surrogate, "&#xd800;")
+            raise ListingError("not_a_feed", f"{base_url} could not be read as a feed: {exc!r}") from exc
         return _feed_items(parsed, base_url)
 
 

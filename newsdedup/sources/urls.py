@@ -33,13 +33,14 @@ def _keeps(pair: str) -> bool:
 
 _EDGES = "".join(map(chr, range(0x21)))  # C0 controls and the space
 _UNPRINTABLE = re.compile("[\x00-\x20\x7f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")  # (a lone one, from a character reference: U+FFFD, as browsers read it)
 
 
 def web_url(url: str) -> str:
     """A URL as a browser reads one linked or typed: C0 controls and spaces around it stripped, tabs and
     line breaks inside removed, other control characters and spaces percent-encoded (a feed may link to
-    a URL holding a NUL, which no server and no PostgreSQL text column takes)."""
-    url = url.strip(_EDGES).replace("\t", "").replace("\n", "").replace("\r", "")
+    a URL holding a NUL, which no server and no PostgreSQL text column takes), a lone surrogate U+FFFD."""
+    url = _SURROGATE.sub("\ufffd", url.strip(_EDGES).replace("\t", "").replace("\n", "").replace("\r", ""))
     return _UNPRINTABLE.sub(lambda m: f"%{ord(m.group()):02X}", url)
 
 
