@@ -14,7 +14,7 @@ from newsdedup.dedup import BatchOutcome, Deduplicator
 from newsdedup.extract import EXTRACTOR_VERSION, recurring_lines
 from newsdedup.page_work import LocalWorkers, PageWorkers, extract_pages
 from newsdedup.parallel import MIN_ITEMS_PER_WORKER, worker_count
-from newsdedup.sources.files import READ_BUDGET_BYTES, file_size, read_files
+from newsdedup.sources.files import READ_BUDGET_BYTES, file_size, path_of, read_files
 from newsdedup.store import Store
 
 # Raw bytes one extraction pass holds (pages, decoded text and articles come to ~3x that, plus workers).
@@ -81,7 +81,7 @@ def ingest_files(store: Store, root: Path, names: list[str], settings: Settings,
     stamps = store.known_file_stamps(names)
     stats = IngestStats(seen=len(names))
     # Kept a few dozen megabytes at a time: a batch of large files is never all in memory at once.
-    for part in runs_within(names, lambda name: file_size(root / name), READ_BUDGET_BYTES):
+    for part in runs_within(names, lambda name: file_size(path_of(root, name)), READ_BUDGET_BYTES):
         result = read_files(root, part, known, settings.max_file_bytes, seen_at, stamps)
         new, versions = store.add_raw(result.documents)
         store.touch_sources(result.unchanged, seen_at)

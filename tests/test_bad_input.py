@@ -100,6 +100,19 @@ def test_a_nul_or_a_lone_surrogate_in_a_page_never_reaches_the_store(store: Stor
     assert not any("\x00" in str(value) for record in records.values() for value in record.values())
 
 
+def test_a_file_whose_name_is_not_utf8_is_read_and_recorded_with_its_odd_bytes_escaped(
+    store: Store, raw_dir: Path
+) -> None:
+    # A Latin-1 name ("caf\xe9"), as archives from older systems carry: Python holds its byte as a lone
+    # surrogate, which no store takes; the whole ingest failed.
+    (raw_dir / os.fsdecode(b"caf\xe9 news.txt")).write_bytes(f"Caf\u00e9 news\n\n{PROSE}\n".encode())
+    ingested, extracted, _ = run_steps(store, raw_dir)
+    assert ingested.new == 6 and ingested.quarantined == 0 and extracted.articles == 6
+    assert PROSE in " ".join(article_by_source(store)["caf\\xe9 news.txt"]["paragraphs"])
+    again, _, _ = run_steps(store, raw_dir)
+    assert again.unchanged == 6 and again.new == 0
+
+
 def test_huge_file_is_quarantined_unread_and_not_requarantined(
     store: Store, raw_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import os
+import re
 import stat
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,6 +32,28 @@ class FileBatchResult:
     documents: list[RawDocument]
     quarantined: list[Quarantined]
     unchanged: list[tuple[str, str]]  # (source, sha256) of files whose content (or quarantine) is already kept
+
+
+_ESCAPED_BYTE = re.compile(r"\\x([0-9a-f]{2})")
+
+
+def source_name(name: str) -> str:
+    """How an entry's path is recorded and passed on: as written, or, for a name that is not UTF-8
+    (bytes of another encoding, which Python holds as lone surrogates and no store or JSON takes), with
+    each such byte written \\xNN ("caf\\xe9.txt")."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(name).decode("utf-8", "backslashreplace")
+    return name
+
+
+def path_of(root: Path, source: str) -> Path:
+    """The entry a recorded path names (`source_name` undone)."""
+    path = root / source
+    if "\\x" in source and not os.path.lexists(path):
+        return root / _ESCAPED_BYTE.sub(lambda m: chr(0xDC00 + int(m.group(1), 16)), source)
+    return path
 
 
 def _skipped(rel: str) -> bool:
@@ -68,7 +91,7 @@ def list_files(root: Path) -> list[str]:
         # os.walk lists a link to a folder among the folders and does not follow it: account for it.
         out.extend(prefix + d for d in dirs if os.path.islink(os.path.join(folder, d)))
     out.extend(rel for rel in unlistable if rel != ".")
-    return sorted({Path(rel).as_posix() for rel in out if not _skipped(Path(rel).as_posix())})
+    return sorted({source_name(Path(rel).as_posix()) for rel in out if not _skipped(Path(rel).as_posix())})
 
 
 def file_size(path: Path) -> int:
@@ -103,9 +126,9 @@ def _special_kind(mode: int) -> str:
     return "not a regular file"
 
 
-def _refusal(root: Path, base: Path, name: str) -> Quarantined | None:
-    """Why an entry is not read, or None for a regular file (or a link to one inside `root`)."""
-    path = root / name
+def _refusal(path: Path, base: Path, name: str) -> Quarantined | None:
+    """Why the entry at `path` (recorded as `name`) is not read, or None for a regular file (or a link
+    to one inside `base`, the raw directory resolved)."""
     info = path.lstat()
     if stat.S_ISLNK(info.st_mode):
         target = os.readlink(path)
@@ -155,9 +178,9 @@ def read_files(
             quarantined.append(record)
 
     for name in names:
-        path = root / name
+        path = path_of(root, name)
         try:
-            refusal = _refusal(root, base, name)
+            refusal = _refusal(path, base, name)
             if refusal is not None:
                 refuse(refusal)
                 continue
