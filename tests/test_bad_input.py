@@ -113,6 +113,18 @@ def test_a_file_whose_name_is_not_utf8_is_read_and_recorded_with_its_odd_bytes_e
     assert again.unchanged == 6 and again.new == 0
 
 
+def test_a_lang_attribute_that_names_no_language_is_no_hint(store: Store, raw_dir: Path) -> None:
+    # "englishlanguage" overflowed the store's language column on PostgreSQL: the whole batch failed.
+    for name, lang in (("odd_lang.html", "englishlanguage"), ("pt_lang.html", "pt_BR"), ("fil_lang.html", "fil")):
+        (raw_dir / name).write_text(f"<html lang='{lang}'><head><title>Budget {lang}</title></head><body>"
+                                    f"<h1>Budget {lang}</h1><p>{PROSE} ({lang})</p></body></html>", encoding="utf-8")
+    _, extracted, _ = run_steps(store, raw_dir)
+    assert extracted.articles == 8
+    records = article_by_source(store)
+    assert records["odd_lang.html"]["language"] == "en"  # read from the text
+    assert records["pt_lang.html"]["language"] == "pt" and records["fil_lang.html"]["language"] == "fil"
+
+
 def test_huge_file_is_quarantined_unread_and_not_requarantined(
     store: Store, raw_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -437,3 +437,21 @@ def test_a_feed_linking_to_a_url_with_a_nul_or_spaces_fetches_it_as_a_browser_wo
     assert stats.quarantined == 1 and {q["reason"] for q in rows(store, quarantine)} == {"not_a_feed"}
     kept = {r["source"] for r in rows(store, raw_sources)}
     assert kept == {server.url("/odd.rss"), server.url("/surrogate.rss"), server.url("/news/nul%00page%20two.html")}
+
+
+def test_a_servers_odd_content_type_and_a_sitemaps_odd_lastmod_are_no_hints_and_never_fail_the_fetch(
+    server: LocalServer, store: Store
+) -> None:
+    # Written as given, each overflowed its store column on PostgreSQL and failed the whole fetch.
+    base = f"http://127.0.0.1:{server.port}"
+    server.routes["/odd-type.html"] = static(article_html("Odd type", seed_paragraphs("001")),
+                                             "text/html" + "x" * 200 + "; charset=utf-8")
+    server.routes["/odd.xml"] = static(sitemap([(f"{base}/odd-type.html", "2026-11-20 " + "and later " * 10)]),
+                                       "application/xml")
+    stats = fetch_sources(store, SourceList(sitemaps=(server.url("/odd.xml"),)), LOCAL)
+    assert stats.quarantined == 0 and stats.new == 1
+    kept = {r["source"]: r["sha256"] for r in rows(store, raw_sources)}
+    media = {r["sha256"]: r["media_type"] for r in rows(store, raw_documents)}
+    assert media[kept[server.url("/odd-type.html")]] is None
+    assert media[kept[server.url("/odd.xml")]] == "application/xml"
+    assert {r["url"]: r["listed_updated"] for r in rows(store, fetch_state)}[server.url("/odd-type.html")] is None

@@ -602,7 +602,7 @@ def _metadata(soup: BeautifulSoup, found: dict[str, list[Tag]], marks: dict[int,
     html_tag = first("html")
     site_name = meta("og:site_name") or _publisher_name(ld.get("publisher"))
     named = site_name or "://" in (canonical or meta("og:url") or "")
-    language = str(html_tag.get("lang") or "").split("-")[0].lower() or None if isinstance(html_tag, Tag) else None
+    language = _language_code(str(html_tag.get("lang") or "")) if isinstance(html_tag, Tag) else None
     return PageHints(
         byline=metadata.choose_byline(candidates),
         metadata=candidates,
@@ -612,6 +612,13 @@ def _metadata(soup: BeautifulSoup, found: dict[str, list[Tag]], marks: dict[int,
         site_host=None if named else _site_host(found["link"], found["a"]),
         article_body=_str(ld.get("articleBody")),
     )
+
+
+def _language_code(lang: str) -> str | None:
+    """The language of a lang attribute ("en-GB", "pt_BR", "fil"): its first subtag when that is a
+    language code (two or three letters), else None ("englishlanguage" names none: the text is read)."""
+    code = re.match(r"\s*([A-Za-z]{2,3})(?:[-_\s]|$)", lang)
+    return code.group(1).lower() if code else None
 
 
 def _site_host(links: list[Tag], anchors: list[Tag]) -> str | None:

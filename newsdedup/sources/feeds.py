@@ -80,7 +80,10 @@ def parse_sitemap(content: bytes, base_url: str, max_bytes: int, max_urls: int) 
             continue
         loc = _child_text(element, "loc")
         if loc:
-            items.append(ListedItem(urljoin(base_url, web_url(loc)), _child_text(element, "lastmod")))
+            lastmod = _child_text(element, "lastmod")
+            if lastmod and len(lastmod) > 40:  # a W3C date and time is shorter: this is none
+                lastmod = None
+            items.append(ListedItem(urljoin(base_url, web_url(loc)), lastmod))
         if len(items) >= max_urls:
             break
     return Sitemap(items, []) if tag == "urlset" else Sitemap([], items)

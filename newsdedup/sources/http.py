@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import email.utils
 import ipaddress
+import re
 import socket
 import time
 import urllib.robotparser
@@ -31,6 +32,8 @@ from newsdedup.documents import RejectedInput
 # Cloud metadata services (AWS, GCP, Azure, OpenStack; AWS ECS; Alibaba; Oracle; AWS over IPv6). They hand
 # out credentials, so they stay refused under allow_private: only an allowed_networks entry naming the
 # address itself (169.254.169.254 or 169.254.169.254/32) opens one.
+# A media type's name (RFC 6838: type/subtype), no longer than the store keeps.
+_MEDIA_TYPE = re.compile(r"(?=.{3,100}$)[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
 _METADATA = {"169.254.169.254", "169.254.170.2", "100.100.100.200", "192.0.0.192", "fd00:ec2::254"}
 
 
@@ -167,8 +170,9 @@ class Response:
 
     @property
     def media_type(self) -> str | None:
-        value = self.headers.get("content-type")
-        return value.split(";", 1)[0].strip().lower() or None if value else None
+        """The Content-Type's type/subtype, when it is one (a server may send anything there)."""
+        value = (self.headers.get("content-type") or "").split(";", 1)[0].strip().lower()
+        return value if _MEDIA_TYPE.fullmatch(value) else None
 
 
 @dataclass(frozen=True)
