@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+_UNWRITABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def writable(text: str) -> str:
+    """`text` with what no store takes shown as U+FFFD, as a page's markup shows it: a NUL (no
+    PostgreSQL text column holds one) and a lone surrogate (no UTF-8 encoder writes one)."""
+    return _UNWRITABLE.sub("\ufffd", text)
 
 
 def sha256_hex(data: bytes) -> str:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import charset_normalizer
 
-from newsdedup.documents import RejectedInput
+from newsdedup.documents import RejectedInput, writable
 
 # Signatures of formats that are never articles; anything else with NUL bytes is binary too.
 _MAGIC = {
@@ -67,7 +67,7 @@ def decode(data: bytes, declared: str | None = None) -> DecodedText:
     makes the input binary) is damage, shown as U+FFFD: no PostgreSQL text column takes one."""
     decoded = _decoded(data, declared)
     if "\x00" in decoded.text:
-        return DecodedText(decoded.text.replace("\x00", "\ufffd"), decoded.encoding, damaged=True)
+        return DecodedText(writable(decoded.text), decoded.encoding, damaged=True)
     return decoded
 
 

@@ -24,6 +24,7 @@ from bs4.builder._lxml import LXMLTreeBuilder
 from bs4.element import AttributeDict, AttributeValueList
 from lxml import etree
 
+from newsdedup.documents import writable
 from newsdedup.extract import metadata, rules
 from newsdedup.extract.lines import Line, PageHints, fold_spaces
 from newsdedup.sources.urls import url_host
@@ -61,7 +62,6 @@ _LAYOUT_WHITESPACE = re.compile(
     re.IGNORECASE,
 )
 _CLASS_SPLIT = re.compile(r"[\s_\-]+")
-_UNWRITABLE = re.compile("[\x00\ud800-\udfff]")
 _TEXT_STRINGS = (NavigableString, CData)  # what a <p>'s get_text() reads (not comments, scripts, ruby notes)
 _PARAGRAPH_TAGS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table", "br"}
 _BLOCK_TAGS = _PARAGRAPH_TAGS | {
@@ -730,7 +730,6 @@ def _publisher_name(publisher: Any) -> str | None:
 
 
 def _str(value: Any) -> str | None:
-    """A JSON-LD string value, stripped; a NUL or a lone surrogate its escapes may hold ("\\u0000",
-    "\\ud800") shown as U+FFFD, as the page's markup shows one: no PostgreSQL text column takes a NUL,
-    and no UTF-8 encoder a lone surrogate."""
-    return _UNWRITABLE.sub("\ufffd", value.strip()) if isinstance(value, str) and value.strip() else None
+    """A JSON-LD string value, stripped, and `writable`: its escapes may hold a NUL or a lone surrogate
+    ("\\u0000", "\\ud800")."""
+    return writable(value.strip()) if isinstance(value, str) and value.strip() else None

@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+from newsdedup.documents import writable
+
 TRACKING_PARAMETERS = frozenset({"fbclid", "gclid", "mc_cid", "mc_eid", "ref", "cmpid", "ocid", "igshid"})
 TRACKING_PREFIXES = ("utm_",)
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -33,15 +35,14 @@ def _keeps(pair: str) -> bool:
 
 _EDGES = "".join(map(chr, range(0x21)))  # C0 controls and the space
 _UNPRINTABLE = re.compile("[\x00-\x20\x7f]")
-_SURROGATE = re.compile("[\ud800-\udfff]")  # (a lone one, from a character reference: U+FFFD, as browsers read it)
 
 
 def web_url(url: str) -> str:
     """A URL as a browser reads one linked or typed: C0 controls and spaces around it stripped, tabs and
     line breaks inside removed, other control characters and spaces percent-encoded (a feed may link to
     a URL holding a NUL, which no server and no PostgreSQL text column takes), a lone surrogate U+FFFD."""
-    url = _SURROGATE.sub("\ufffd", url.strip(_EDGES).replace("\t", "").replace("\n", "").replace("\r", ""))
-    return _UNPRINTABLE.sub(lambda m: f"%{ord(m.group()):02X}", url)
+    url = url.strip(_EDGES).replace("\t", "").replace("\n", "").replace("\r", "")
+    return writable(_UNPRINTABLE.sub(lambda m: f"%{ord(m.group()):02X}", url))
 
 
 def normalise_url(url: str) -> str:
