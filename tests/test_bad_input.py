@@ -267,7 +267,8 @@ def test_a_declared_charset_the_bytes_contradict_loses_to_detection() -> None:
         decode(b"abc\x00def" * 100)
     # UTF-16 or UTF-32 declared, in the page or by the server, over bytes that hold no NUL: no such text
     # (its every space and tag would hold one); decoded so, the page became a line of CJK characters.
-    for label in ("utf-16", "UTF-16LE", "utf-32"):
+    # Nor does one that names an encoding web pages are never written in (EBCDIC, UTF-7): browsers ignore it.
+    for label in ("utf-16", "UTF-16LE", "utf-32", "cp037", "utf-7"):
         declared_wide = page.replace("utf-8", label).encode("utf-8")
         assert "\u201cenough\u201d" in decode(declared_wide).text
         assert "\u201cenough\u201d" in decode(page.encode("utf-8"), label).text

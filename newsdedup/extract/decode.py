@@ -46,6 +46,10 @@ _WEB_ENCODINGS = [
     "shift_jis", "cp932", "euc_jp", "iso2022_jp", "gb18030", "gbk", "gb2312", "big5", "big5hkscs", "euc_kr", "cp949",
 ]
 _AS_WINDOWS_1252 = {"latin-1", "iso8859-1", "ascii", "iso8859-15", "cp1252"}
+# What a declaration (HTTP header or <meta>) may name, as browsers read one: the encodings above and UTF-8.
+# Others are ignored, as browsers ignore them: EBCDIC (cp037) or UTF-7 over ASCII bytes reads as noise,
+# and UTF-16 or UTF-32 without a BOM shows in its NUL bytes (every space and tag holds one) or is none.
+_DECLARABLE = frozenset(codecs.lookup(label).name for label in (*_WEB_ENCODINGS, *_AS_WINDOWS_1252, "iso8859_3", "utf-8"))
 
 
 class UndecodableInput(RejectedInput):
@@ -84,13 +88,10 @@ def _decoded(data: bytes, declared: str | None) -> DecodedText:
         if wide := _bomless_utf16(data[:8192]):
             return _decode_as(data, wide)
         raise UndecodableInput("binary", "the input contains NUL bytes: binary data, not text")
-    # (Without a BOM or a NUL byte the input is no UTF-16 or UTF-32, whose every space and tag holds one: a
-    # page declaring either is read as the rest of the bytes say, as browsers read one whose <meta> does.)
-    if declared and not _wide(declared) and (text := _strict(data, declared)) is not None:
+    if declared and (text := _strict(data, declared)) is not None:
         return text
     in_page = _META_CHARSET.search(data[:4096])
-    label = in_page.group(1).decode("ascii", "replace") if in_page else ""
-    if label and not _wide(label) and (text := _strict(data, label)) is not None:
+    if in_page and (text := _strict(data, in_page.group(1).decode("ascii", "replace"))) is not None:
         return text
     try:
         return DecodedText(data.decode("utf-8"), "utf-8", damaged=False)
@@ -116,14 +117,6 @@ def _bomless_utf16(head: bytes) -> str | None:
     return None
 
 
-def _wide(encoding: str) -> bool:
-    """UTF-16 or UTF-32, by any of their names."""
-    try:
-        return codecs.lookup(encoding).name.startswith(("utf-16", "utf-32"))
-    except LookupError:
-        return False
-
-
 def _nearly_utf8(data: bytes) -> bool:
     """Damaged UTF-8 rather than another encoding: the bytes outside well-formed UTF-8 sequences are a
     handful, or a small share of the non-ASCII bytes."""
@@ -134,9 +127,12 @@ def _nearly_utf8(data: bytes) -> bool:
 
 
 def _strict(data: bytes, encoding: str) -> DecodedText | None:
-    """The text if `encoding` is known and decodes every byte; None when the bytes say otherwise."""
+    """The text if `encoding` is one web pages are written in (`_DECLARABLE`) and decodes every byte;
+    None when the bytes say otherwise or the label names no such encoding."""
     try:
         info = codecs.lookup(encoding)
+        if info.name not in _DECLARABLE:
+            return None
         name = "cp1252" if info.name in _AS_WINDOWS_1252 else info.name
         text = data.decode(name)
     except (LookupError, UnicodeDecodeError):
