@@ -49,7 +49,8 @@ _AS_WINDOWS_1252 = {"latin-1", "iso8859-1", "ascii", "iso8859-15", "cp1252"}
 # What a declaration (HTTP header or <meta>) may name, as browsers read one: the encodings above and UTF-8.
 # Others are ignored, as browsers ignore them: EBCDIC (cp037) or UTF-7 over ASCII bytes reads as noise,
 # and UTF-16 or UTF-32 without a BOM shows in its NUL bytes (every space and tag holds one) or is none.
-_DECLARABLE = frozenset(codecs.lookup(label).name for label in (*_WEB_ENCODINGS, *_AS_WINDOWS_1252, "iso8859_3", "utf-8"))
+_DECLARABLE = frozenset(
+    codecs.lookup(label).name for label in (*_WEB_ENCODINGS, *_AS_WINDOWS_1252, "iso8859_3", "utf-8"))
 
 
 class UndecodableInput(RejectedInput):
@@ -65,8 +66,9 @@ class DecodedText:
 
 def decode(data: bytes, declared: str | None = None) -> DecodedText:
     """`declared` is the charset an HTTP header gave; the BOM outranks it. A declaration, in the
-    header or in the page's <meta>, that the bytes contradict (invalid in that charset, or valid
-    multi-byte UTF-8 under a single-byte label) is ignored in favour of the bytes' own evidence:
+    header or in the page's <meta>, that names no encoding web pages are written in (`_DECLARABLE`) or
+    that the bytes contradict (invalid in that charset, or valid multi-byte UTF-8 under a single-byte
+    label) is ignored in favour of the bytes' own evidence:
     UTF-8 when (nearly) all of it is, else charset detection. A NUL past the first 8 KB (there it
     makes the input binary) is damage, shown as U+FFFD: no PostgreSQL text column takes one."""
     decoded = _decoded(data, declared)
