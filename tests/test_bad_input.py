@@ -125,6 +125,28 @@ def test_a_lang_attribute_that_names_no_language_is_no_hint(store: Store, raw_di
     assert records["pt_lang.html"]["language"] == "pt" and records["fil_lang.html"]["language"] == "fil"
 
 
+def test_a_feed_or_a_sitemap_dropped_in_raw_is_quarantined_as_a_listing_not_glued_into_an_article(
+    store: Store, raw_dir: Path
+) -> None:
+    # Read as a page, each became one "article" of its items glued together ("http://x/0http://x/1...").
+    (raw_dir / "feed.xml").write_text(
+        f'<?xml version="1.0"?>\n<!-- the daily -->\n<rss version="2.0"><channel><title>The Daily</title><item>'
+        f"<title>Budget</title><link>http://example.com/budget</link><description>{PROSE}</description></item>"
+        "</channel></rss>", encoding="utf-8")
+    (raw_dir / "sitemap.xml").write_text(
+        '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        + "".join(f"<url><loc>http://example.com/{n}</loc></url>" for n in range(20)) + "</urlset>", encoding="utf-8")
+    (raw_dir / "page.xhtml").write_text(
+        f'<?xml version="1.0"?><html xmlns="http://www.w3.org/1999/xhtml"><head><title>Budget</title></head>'
+        f"<body><h1>Budget</h1><p>{PROSE}</p></body></html>", encoding="utf-8")
+    _, extracted, _ = run_steps(store, raw_dir)
+    assert extracted.articles == 6 and extracted.quarantined == 2
+    q = _quarantined(store)
+    assert q["feed.xml"][0] == q["sitemap.xml"][0] == "listing"
+    assert "feeds:" in q["feed.xml"][1] and q["sitemap.xml"][1].startswith("a sitemap")
+    assert PROSE in article_by_source(store)["page.xhtml"]["paragraphs"][0]
+
+
 def test_huge_file_is_quarantined_unread_and_not_requarantined(
     store: Store, raw_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -16,7 +16,7 @@ from urllib.parse import urljoin, urlsplit
 from newsdedup.config import ExtractionSettings
 from newsdedup.documents import Article, LineCounts, Quarantined, RawDocument
 from newsdedup.extract import metadata, rules
-from newsdedup.extract.decode import UndecodableInput, decode, looks_like_html
+from newsdedup.extract.decode import UndecodableInput, decode, listing_kind, looks_like_html
 from newsdedup.extract.html import parse_html
 from newsdedup.extract.lines import Line, PageHints, classify, fingerprint, fold_spaces, lines_from_text
 from newsdedup.sources.urls import normalise_url, url_host
@@ -91,6 +91,10 @@ def read_page(raw: RawDocument) -> Page | Quarantined:
         decoded = decode(raw.content, raw.declared_charset)
     except UndecodableInput as exc:
         return Quarantined(raw.source, "extract", exc.reason, str(exc), raw.sha256)
+    if listing := listing_kind(decoded.text):
+        return Quarantined(raw.source, "extract", "listing",
+                           f"{listing}, not an article: name its URL under feeds: or sitemaps: in a sources "
+                           "file for `newsdedup fetch`, which fetches the articles it lists", raw.sha256)
     try:
         if looks_like_html(decoded.text) or (raw.media_type or "").endswith("html"):
             lines, hints = parse_html(decoded.text)

@@ -160,6 +160,21 @@ def _decode_as(data: bytes, encoding: str) -> DecodedText:
     return DecodedText(text, encoding, damaged="\ufffd" in text)
 
 
+# The first element of a feed or a sitemap, after any XML declaration, comments and doctype.
+_LISTING_ROOT = re.compile(
+    r"\A\s*(?:<\?xml[^>]*>\s*)?(?:(?:<!--.*?-->|<!DOCTYPE[^>]*>|<\?[^>]*>)\s*)*<(rss|feed|urlset|sitemapindex|rdf:rdf)[\s>]",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def listing_kind(text: str) -> str | None:
+    """"an RSS or Atom feed" or "a sitemap" when the text is one (a list of articles, not one), else None."""
+    root = _LISTING_ROOT.match(text[:4096])
+    if root is None:
+        return None
+    return "a sitemap" if root.group(1).lower() in ("urlset", "sitemapindex") else "an RSS or Atom feed"
+
+
 def looks_like_html(text: str) -> bool:
     head = text[:4096].lstrip().lower()
     if head.startswith(("<!doctype html", "<html", "<?xml")):
