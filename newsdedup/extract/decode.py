@@ -18,7 +18,7 @@ _MAGIC = {
     b"GIF8": "GIF image",
     b"%PDF": "PDF document",
     b"PK\x03\x04": "ZIP archive",
-    b"\x1f\x8b": "gzip data",
+    b"\x1f\x8b": "gzip file (decompress it into raw/ to read it)",
     b"\x7fELF": "ELF executable",
 }
 _BOMS = [
