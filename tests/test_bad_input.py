@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 import newsdedup.sources.files as files_module
 from newsdedup.config import Settings
-from newsdedup.extract.decode import _UTF8_MULTIBYTE, UndecodableInput, decode
+from newsdedup.extract.decode import _UTF8_MULTIBYTE, UndecodableInput, decode, listing_kind
 from newsdedup.sources.files import RawDirectoryError, list_files
 from newsdedup.store import Store
 from newsdedup.store.schema import quarantine, raw_documents, raw_sources
@@ -145,6 +145,10 @@ def test_a_feed_or_a_sitemap_dropped_in_raw_is_quarantined_as_a_listing_not_glue
     assert q["feed.xml"][0] == q["sitemap.xml"][0] == "listing"
     assert "feeds:" in q["feed.xml"][1] and q["sitemap.xml"][1].startswith("a sitemap")
     assert PROSE in article_by_source(store)["page.xhtml"]["paragraphs"][0]
+    # What comes before the first element is skipped in one pass: a regular expression over many comments
+    # before no element backtracked for minutes.
+    assert listing_kind("<!-- a -->" * 400 + "x") is None
+    assert listing_kind("<!-- a -->" * 400 + "<urlset>") == "a sitemap"
 
 
 def test_huge_file_is_quarantined_unread_and_not_requarantined(

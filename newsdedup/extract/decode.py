@@ -160,19 +160,26 @@ def _decode_as(data: bytes, encoding: str) -> DecodedText:
     return DecodedText(text, encoding, damaged="\ufffd" in text)
 
 
-# The first element of a feed or a sitemap, after any XML declaration, comments and doctype.
-_LISTING_ROOT = re.compile(
-    r"\A\s*(?:<\?xml[^>]*>\s*)?(?:(?:<!--.*?-->|<!DOCTYPE[^>]*>|<\?[^>]*>)\s*)*<(rss|feed|urlset|sitemapindex|rdf:rdf)[\s>]",
-    re.IGNORECASE | re.DOTALL,
-)
+_LISTING_ROOTS = {"rss": "an RSS or Atom feed", "feed": "an RSS or Atom feed", "rdf:rdf": "an RSS or Atom feed",
+                  "urlset": "a sitemap", "sitemapindex": "a sitemap"}
 
 
 def listing_kind(text: str) -> str | None:
-    """"an RSS or Atom feed" or "a sitemap" when the text is one (a list of articles, not one), else None."""
-    root = _LISTING_ROOT.match(text[:4096])
-    if root is None:
-        return None
-    return "a sitemap" if root.group(1).lower() in ("urlset", "sitemapindex") else "an RSS or Atom feed"
+    """"an RSS or Atom feed" or "a sitemap" when the text is one (a list of articles, not one), else None:
+    its first element, after any XML declaration, comments and doctype, says."""
+    head, at = text[:4096], 0
+    while True:
+        at = len(head) - len(head[at:].lstrip())
+        if head.startswith("<!--", at):
+            end = head.find("-->", at + 4)
+            at = end + 3 if end >= 0 else len(head)
+        elif head.startswith(("<?", "<!"), at):
+            end = head.find(">", at + 2)
+            at = end + 1 if end >= 0 else len(head)
+        else:
+            break
+    name = re.match(r"<([A-Za-z:]+)[\s>]", head[at:at + 40])
+    return _LISTING_ROOTS.get(name.group(1).lower()) if name else None
 
 
 def looks_like_html(text: str) -> bool:
