@@ -68,9 +68,9 @@ def decode(data: bytes, declared: str | None = None) -> DecodedText:
     """`declared` is the charset an HTTP header gave; the BOM outranks it. A declaration, in the
     header or in the page's <meta>, that names no encoding web pages are written in (`_DECLARABLE`) or
     that the bytes contradict (invalid in that charset, or valid multi-byte UTF-8 under a single-byte
-    label) is ignored in favour of the bytes' own evidence:
-    UTF-8 when (nearly) all of it is, else charset detection. A NUL past the first 8 KB (there it
-    makes the input binary) is damage, shown as U+FFFD: no PostgreSQL text column takes one."""
+    label) is ignored in favour of the bytes' own evidence: UTF-8 when (nearly) all of it is, else
+    charset detection. A NUL past the first 8 KB (there it makes the input binary) is damage, shown as
+    U+FFFD: no PostgreSQL text column takes one."""
     decoded = _decoded(data, declared)
     if "\x00" in decoded.text:
         return DecodedText(writable(decoded.text), decoded.encoding, damaged=True)
@@ -139,8 +139,7 @@ def _strict(data: bytes, encoding: str) -> DecodedText | None:
         text = data.decode(name)
     except (LookupError, UnicodeDecodeError):
         return None
-    single_byte = info.name not in ("utf-8", "utf-8-sig") and not info.name.startswith(("utf-16", "utf-32"))
-    if single_byte and _UTF8_MULTIBYTE.search(data):
+    if info.name != "utf-8" and _UTF8_MULTIBYTE.search(data):  # (valid UTF-8 under another label is UTF-8)
         try:
             return DecodedText(data.decode("utf-8"), "utf-8", damaged=False)
         except UnicodeDecodeError:

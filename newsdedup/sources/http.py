@@ -29,11 +29,11 @@ import httpx
 from newsdedup.config import FetchSettings
 from newsdedup.documents import RejectedInput
 
+# A media type's name (RFC 6838: type/subtype), no longer than the store keeps.
+_MEDIA_TYPE = re.compile(r"(?=.{3,100}$)[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
 # Cloud metadata services (AWS, GCP, Azure, OpenStack; AWS ECS; Alibaba; Oracle; AWS over IPv6). They hand
 # out credentials, so they stay refused under allow_private: only an allowed_networks entry naming the
 # address itself (169.254.169.254 or 169.254.169.254/32) opens one.
-# A media type's name (RFC 6838: type/subtype), no longer than the store keeps.
-_MEDIA_TYPE = re.compile(r"(?=.{3,100}$)[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
 _METADATA = {"169.254.169.254", "169.254.170.2", "100.100.100.200", "192.0.0.192", "fd00:ec2::254"}
 
 
