@@ -134,6 +134,22 @@ def test_a_huge_text_is_compared_on_its_first_letters_only(monkeypatch: pytest.M
     assert np.array_equal(minhash.char_shingles(text, 7), minhash.char_shingles(head, 7))
 
 
+def test_a_book_length_text_is_compared_on_its_first_paragraphs_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two texts' paragraphs are compared pair by pair: past MAX_PARAGRAPHS long paragraphs a text's
+    passages are neither signed nor compared, so two book-length pages cost what two long articles do."""
+    from newsdedup.dedup import engine
+
+    monkeypatch.setattr(engine, "MAX_PARAGRAPHS", 6)
+    rng = random.Random(17)
+    vocab = _vocabulary(rng, 2000)
+    source = _story(rng, vocab, 10)
+    early = [*_story(rng, vocab, 3), source[1], source[2], *_story(rng, vocab, 3)]
+    late = [*_story(rng, vocab, 3), source[7], source[8], *_story(rng, vocab, 3)]
+    links = {frozenset(pair) for pair in dedup_pages(_docs(source=source, early=early, late=late))["overlaps"]}
+    assert frozenset(("source", "early")) in links
+    assert frozenset(("source", "late")) not in links
+
+
 def test_a_copy_joins_its_story_when_the_fullest_member_carries_another_storys_text() -> None:
     """A scanned page cut at the wrong place holds the story after the end of another one: it is the
     story's fullest member, yet it opens with someone else's text. A short reprint that is a copy of
