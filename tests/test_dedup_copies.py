@@ -96,6 +96,25 @@ def test_what_pages_of_one_outlet_share_is_furniture_never_a_link() -> None:
     assert frozenset(("elsewhere", "post-1")) in links
 
 
+def test_a_paragraph_many_stories_carry_is_boilerplate_never_a_link() -> None:
+    """A wire service's notice or a disclaimer under the stories of many outlets, each outlet with one
+    page here (so no outlet learns it as furniture): once more than three stories hold it, it links
+    nothing more; a passage really lifted beside it still makes a link."""
+    rng = random.Random(19)
+    vocab = _vocabulary(rng, 2000)
+    notice = _paragraph(rng, vocab)
+    assert len(notice.split()) >= 16  # one such paragraph, near-verbatim, is a link by itself
+    stories = {f"s{k}": [*_story(rng, vocab, 4), notice] for k in range(8)}
+    stories["s7"] = [*stories["s7"][:4], stories["s2"][1], stories["s2"][2], notice]
+    result = dedup_pages(_docs(**stories))
+    links = {frozenset(pair) for pair in result["overlaps"]}
+    assert len(set(result["clusters"].values())) == 8
+    assert frozenset(("s7", "s2")) in links
+    later = [name for name in ("s4", "s5", "s6") if any(name in link for link in links)]
+    assert not later, links
+    assert len(links) <= 3 * 4 // 2 + 1  # (what the first four stories share, and the lift)
+
+
 def test_one_shared_short_line_is_no_link_and_one_shared_paragraph_is() -> None:
     rng = random.Random(11)
     vocab = _vocabulary(rng, 2000)
