@@ -346,8 +346,8 @@ class Deduplicator:
         # The candidates earlier runs hold, loaded in one go. A shortlist (and which paragraphs are
         # common) is made again only when an article placed earlier in this batch joined one of its
         # buckets, or stories merged (`touched`).
-        telling = [self._telling_paragraphs(d, signed.paragraph_keys[n], members, group_of)
-                   for n, d in enumerate(prepared)]
+        stories = _BucketStories(members, group_of)
+        telling = [_telling_paragraphs(d, signed.paragraph_keys[n], stories) for n, d in enumerate(prepared)]
         shortlists = [self._shortlist(d, keys_of[n][0], telling[n][0], members, facts, group_of)
                       for n, d in enumerate(prepared)]
         self._known(set().union(*shortlists), cache)
@@ -363,7 +363,7 @@ class Deduplicator:
             my_doc_keys, my_paragraph_keys = keys_of[n]
             candidates, (telling_keys, common) = shortlists[n], telling[n]
             if outcome.merged or not (touched.isdisjoint(my_doc_keys) and touched.isdisjoint(my_paragraph_keys)):
-                telling_keys, common = self._telling_paragraphs(doc, signed.paragraph_keys[n], members, group_of)
+                telling_keys, common = _telling_paragraphs(doc, signed.paragraph_keys[n], stories)
                 candidates = self._shortlist(doc, my_doc_keys, telling_keys, members, facts, group_of)
                 self._known(candidates, cache)
             kind, matched, similarity = "unique", None, None
@@ -407,6 +407,7 @@ class Deduplicator:
                     group_state[gid] = (group_state[gid][0], group_state[gid][1] + group_state.pop(loser)[1])
                     changed_groups.pop(loser, None)
                     outcome.merged += 1
+                    stories.forget()
                 size = group_state[gid][1] + 1
                 canonical = group_state[gid][0]
                 if _canonical_key(facts[doc.id]) < canonical_key[gid]:
@@ -472,29 +473,6 @@ class Deduplicator:
         self.store.save_dedup(decisions, signed.rows.without(text_copies), overlap_rows, changed_groups, merges)
         outcome.top_overlaps.sort(key=lambda t: -t[2])
         return outcome
-
-    @staticmethod
-    def _telling_paragraphs(doc: _Doc, paragraph_keys: np.ndarray, members: dict[int, list[str]],
-                            group_of: dict[str, str | None]) -> tuple[list[int], set[int]]:
-        """The band keys of the article's long paragraphs that can tell of copying, and the paragraphs
-        (by index) that cannot: those that more than `_COMMON_STORIES` other stories hold, as at least
-        half of their band buckets say (one bucket may gather a few unrelated paragraphs by chance)."""
-        telling: list[int] = []
-        common: set[int] = set()
-        for row, paragraph in zip(paragraph_keys.tolist(), sorted(doc.paragraph_texts), strict=True):
-            crowded = 0
-            for key in row:
-                stories: set[str | None] = set()
-                for member in members.get(key, ()):
-                    stories.add(group_of.get(member))
-                    if len(stories) > _COMMON_STORIES:
-                        crowded += 1
-                        break
-            if 2 * crowded >= len(row):
-                common.add(paragraph)
-            else:
-                telling.extend(row)
-        return telling, common
 
     def _shortlist(self, doc: _Doc, doc_keys: list[int], paragraph_keys: list[int], members: dict[int, list[str]],
                    facts: dict[str, ArticleFacts], group_of: dict[str, str | None]) -> set[str]:
@@ -662,6 +640,41 @@ class Deduplicator:
             used[(other_id, "b", j)] += 1
             pairs.setdefault(other_id, []).append((i, j, sim))
         return {other: sorted(p) for other, p in pairs.items()}
+
+
+class _BucketStories:
+    """Whether more than `_COMMON_STORIES` stories (groups) hold members of a bucket. Each bucket's
+    members are read once as it grows (a batch only appends to them: a story copied a thousand times
+    fills its buckets with one group), and read again after stories merge."""
+
+    def __init__(self, members: dict[int, list[str]], group_of: dict[str, str | None]) -> None:
+        self.members, self.group_of = members, group_of
+        self.read: dict[int, tuple[int, set[str | None]]] = {}  # key -> (members read, their groups)
+
+    def crowded(self, key: int) -> bool:
+        bucket = self.members.get(key, ())
+        done, groups = self.read.get(key, (0, set()))
+        if done < len(bucket) and len(groups) <= _COMMON_STORIES:
+            groups.update(self.group_of.get(member) for member in bucket[done:])
+        self.read[key] = (len(bucket), groups)
+        return len(groups) > _COMMON_STORIES
+
+    def forget(self) -> None:
+        self.read.clear()
+
+
+def _telling_paragraphs(doc: _Doc, paragraph_keys: np.ndarray, stories: _BucketStories) -> tuple[list[int], set[int]]:
+    """The band keys of the article's long paragraphs that can tell of copying, and the paragraphs (by
+    index) that cannot: those more than `_COMMON_STORIES` other stories hold, as at least half of their
+    band buckets say (one bucket may gather a few unrelated paragraphs by chance)."""
+    telling: list[int] = []
+    common: set[int] = set()
+    for row, paragraph in zip(paragraph_keys.tolist(), sorted(doc.paragraph_texts), strict=True):
+        if 2 * sum(map(stories.crowded, row)) >= len(row):
+            common.add(paragraph)
+        else:
+            telling.extend(row)
+    return telling, common
 
 
 def _canonical_key(facts: ArticleFacts) -> tuple[str, datetime, int]:
