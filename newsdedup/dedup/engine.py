@@ -344,7 +344,7 @@ class Deduplicator:
                    for n in range(len(prepared))]
         cache: dict[str, _Doc] = {d.id: d for d in prepared}
         # The candidates earlier runs hold, loaded in one go. A shortlist (and which paragraphs are
-        # common) is made again only when an article placed earlier in this batch joined one of its
+        # boilerplate) is made again only when an article placed earlier in this batch joined one of its
         # buckets, or stories merged (`touched`).
         stories = _BucketStories(members, group_of)
         telling = [_telling_paragraphs(d, signed.paragraph_keys[n], stories) for n, d in enumerate(prepared)]
@@ -361,9 +361,9 @@ class Deduplicator:
 
         for n, doc in enumerate(prepared):
             my_doc_keys, my_paragraph_keys = keys_of[n]
-            candidates, (telling_keys, common) = shortlists[n], telling[n]
+            candidates, (telling_keys, boilerplate) = shortlists[n], telling[n]
             if outcome.merged or not (touched.isdisjoint(my_doc_keys) and touched.isdisjoint(my_paragraph_keys)):
-                telling_keys, common = _telling_paragraphs(doc, signed.paragraph_keys[n], stories)
+                telling_keys, boilerplate = _telling_paragraphs(doc, signed.paragraph_keys[n], stories)
                 candidates = self._shortlist(doc, my_doc_keys, telling_keys, members, facts, group_of)
                 self._known(candidates, cache)
             kind, matched, similarity = "unique", None, None
@@ -429,7 +429,7 @@ class Deduplicator:
             # verbatim, or else retold in other words.
             lifted_from = [c for c in candidates if group_of[c] != gid]
             links = {other: pairs for other, pairs in
-                     self._paragraph_matches(doc, telling_keys, common, lifted_from, members, cache).items()
+                     self._paragraph_matches(doc, telling_keys, boilerplate, lifted_from, members, cache).items()
                      if not _same_outlet(doc, cache[other]) and (len(pairs) >= s.min_overlap_paragraphs or any(
                          sim >= s.verbatim_paragraph and doc.paragraph_words[i] >= 2 * s.min_paragraph_words
                          for i, _, sim in pairs))}
@@ -668,13 +668,13 @@ def _telling_paragraphs(doc: _Doc, paragraph_keys: np.ndarray, stories: _BucketS
     index) that cannot: those more than `_COMMON_STORIES` other stories hold, as at least half of their
     band buckets say (one bucket may gather a few unrelated paragraphs by chance)."""
     telling: list[int] = []
-    common: set[int] = set()
+    boilerplate: set[int] = set()
     for row, paragraph in zip(paragraph_keys.tolist(), sorted(doc.paragraph_texts), strict=True):
         if 2 * sum(map(stories.crowded, row)) >= len(row):
-            common.add(paragraph)
+            boilerplate.add(paragraph)
         else:
             telling.extend(row)
-    return telling, common
+    return telling, boilerplate
 
 
 def _canonical_key(facts: ArticleFacts) -> tuple[str, datetime, int]:
