@@ -20,7 +20,7 @@ from newsdedup.config import Settings
 from newsdedup.parallel import watch_for_orphans
 from newsdedup.sources.files import RawDirectoryError, list_files
 from newsdedup.store import Store, StoreError
-from newsdedup.store.read import export_records, show, stats, stories
+from newsdedup.store.read import export_records, show, stats, stories, write_parquet
 from newsdedup.summary import format_stories
 
 DEFAULT_PREFECT_API = "http://127.0.0.1:4200/api"  # where `make serve` puts its server
@@ -300,12 +300,7 @@ def _export(store: Store, args: argparse.Namespace) -> int:
     if args.format == "parquet":
         if not args.output:
             raise ValueError("--output FILE is required for parquet")
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        rows = [{**r, "overlaps": json.dumps(r["overlaps"])} for r in records]
-        pq.write_table(pa.Table.from_pylist(rows), args.output)
-        print(f"wrote {len(rows)} records to {args.output}", file=sys.stderr)
+        print(f"wrote {write_parquet(records, args.output)} records to {args.output}", file=sys.stderr)
         return 0
     with contextlib.ExitStack() as stack:
         out = stack.enter_context(Path(args.output).open("w", encoding="utf-8")) if args.output else sys.stdout

@@ -70,6 +70,22 @@ def test_show_stats_and_parquet(processed: str, tmp_path: Path, capsys: pytest.C
     assert main(["--store", "notaurl", "stats"]) == 2
 
 
+def test_parquet_is_written_one_row_group_at_a_time(processed: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """An export holds one row group in memory, never the whole store; the rows are the JSONL export's."""
+    from newsdedup.store import read
+
+    monkeypatch.setattr(read, "PARQUET_ROWS", 4)
+    records = _jsonl(capsys, "--store", processed, "export", "--all")
+    out = tmp_path / "out.parquet"
+    assert main(["--store", processed, "export", "--format", "parquet", "--all", "-o", str(out)]) == 0
+    assert pq.ParquetFile(out).num_row_groups == 2  # 6 records: 4 + 2
+    rows = pq.read_table(out).to_pylist()
+    assert [{**r, "overlaps": json.loads(r["overlaps"])} for r in rows] == records
+    empty = tmp_path / "none.parquet"  # an empty store still writes every column
+    assert read.write_parquet([], empty) == 0 and "published" in pq.read_schema(empty).names
+
+
 def test_a_bad_setting_in_the_environment_is_named(monkeypatch: pytest.MonkeyPatch,
                                                     capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("NEWSDEDUP_EXTRACT_WORKERS", "two")

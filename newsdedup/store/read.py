@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
+from itertools import islice
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import case, func, or_, select, text
@@ -155,6 +158,33 @@ def _record(row: Any, links: list[dict[str, Any]], outlets: dict[str, list[str]]
         "extractor_version": row.extractor_version,
         "overlaps": links,
     }
+
+
+# Records per Parquet row group: an export holds one group in memory, however large the store.
+PARQUET_ROWS = 10_000
+
+
+def write_parquet(records: Iterable[dict[str, Any]], path: str | Path) -> int:
+    """`records` (export_records) into a Parquet file, one row group at a time; `overlaps` as JSON text.
+    Returns how many were written."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    text, number, flag = pa.string(), pa.float64(), pa.bool_()
+    schema = pa.schema([
+        ("id", text), ("source", text), ("outlet", text), ("title", text), ("published", text), ("byline", text),
+        ("language", text), ("body", text), ("paragraphs", pa.int64()), ("confidence", number),
+        ("low_confidence", flag), ("group", text), ("canonical", flag), ("duplicate_of", text),
+        ("duplicate_kind", text), ("similarity", number), ("group_size", pa.int64()), ("outlets", pa.list_(text)),
+        ("canonical_url", text), ("declared_canonical_url", text), ("extractor_version", text), ("overlaps", text),
+    ])
+    written = 0
+    remaining = iter(records)
+    with pq.ParquetWriter(str(path), schema) as writer:
+        while rows := [{**r, "overlaps": json.dumps(r["overlaps"])} for r in islice(remaining, PARQUET_ROWS)]:
+            writer.write_table(pa.Table.from_pylist(rows, schema=schema))
+            written += len(rows)
+    return written
 
 
 def _joined() -> Any:
