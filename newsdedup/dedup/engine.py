@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import heapq
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -489,15 +490,17 @@ class Deduplicator:
                 shared.update(bucket)
         shared.pop(doc.id, None)
         by_group: dict[str, list[str]] = {}
+        windowed = bool(self.settings.match_window_days)
         for article in shared:
             group = group_of.get(article)
-            if group is not None and self._in_window(doc, facts[article]):
+            if group is not None and (not windowed or self._in_window(doc, facts[article])):
                 by_group.setdefault(group, []).append(article)
         kept: set[str] = set()
         for group_members in by_group.values():
-            group_members.sort(key=lambda a: (facts[a].seq, a))  # ties go to the earliest arrival
-            kept.add(max(group_members, key=lambda a: facts[a].size))
-            kept.update(sorted(group_members, key=lambda a: -shared[a])[:_CLOSEST_PER_GROUP])
+            # Ties go to the earliest arrival. (One pass each, not a sort: a story copied thousands of
+            # times has thousands of members here.)
+            kept.add(min(group_members, key=lambda a: (-facts[a].size, facts[a].seq, a)))
+            kept.update(heapq.nsmallest(_CLOSEST_PER_GROUP, group_members, key=lambda a: (-shared[a], facts[a].seq, a)))
         return kept
 
     # -- verification ----------------------------------------------------------------------------
