@@ -51,9 +51,12 @@ def _ocr(rng: random.Random, paragraph: str, share: float) -> str:
 
 def corpus(seed: int = 7, stories: int = 150) -> list[Doc]:
     """Stories printed one to six times (exact, abridged from the end, edited, noised) and lifting
-    reports, shuffled into one arrival order."""
+    reports, shuffled into one arrival order; a tenth of the prints, in any outlet, end in the same
+    wire notice (boilerplate of many stories, too rare in any one outlet to be its furniture)."""
     rng = random.Random(seed)
     vocab = _vocabulary(rng, 3000)
+    notices = random.Random(seed + 1)  # apart, so the stories are those of the seed
+    notice = _paragraph(notices, vocab)
     docs: list[Doc] = []
     bodies: list[list[str]] = []
     for story in range(stories):
@@ -67,6 +70,8 @@ def corpus(seed: int = 7, stories: int = 150) -> list[Doc]:
                 paragraphs = [_edit(rng, p, vocab, 0.03) for p in paragraphs]
             if copy and rng.random() < 0.6:
                 paragraphs = [_ocr(rng, p, 0.02) for p in paragraphs]
+            if notices.random() < 0.1:
+                paragraphs.append(notice)
             docs.append(Doc(f"outlet{rng.randint(0, 9)}/s{story}-c{copy}.txt", "\n\n".join(paragraphs), story))
     for report in range(stories // 5):
         source = rng.randrange(stories)
