@@ -170,13 +170,14 @@ def write_parquet(records: Iterable[dict[str, Any]], path: str | Path) -> int:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    text, number, flag = pa.string(), pa.float64(), pa.bool_()
+    string, number, flag = pa.string(), pa.float64(), pa.bool_()
     schema = pa.schema([
-        ("id", text), ("source", text), ("outlet", text), ("title", text), ("published", text), ("byline", text),
-        ("language", text), ("body", text), ("paragraphs", pa.int64()), ("confidence", number),
-        ("low_confidence", flag), ("group", text), ("canonical", flag), ("duplicate_of", text),
-        ("duplicate_kind", text), ("similarity", number), ("group_size", pa.int64()), ("outlets", pa.list_(text)),
-        ("canonical_url", text), ("declared_canonical_url", text), ("extractor_version", text), ("overlaps", text),
+        ("id", string), ("source", string), ("outlet", string), ("title", string), ("published", string),
+        ("byline", string), ("language", string), ("body", string), ("paragraphs", pa.int64()),
+        ("confidence", number), ("low_confidence", flag), ("group", string), ("canonical", flag),
+        ("duplicate_of", string), ("duplicate_kind", string), ("similarity", number), ("group_size", pa.int64()),
+        ("outlets", pa.list_(string)), ("canonical_url", string), ("declared_canonical_url", string),
+        ("extractor_version", string), ("overlaps", string),
     ])
     written = 0
     remaining = iter(records)
