@@ -53,7 +53,14 @@ def _own_database(server_url: str) -> tuple[str, str | None]:
     return server_url.rsplit("/", 1)[0] + "/" + name, name
 
 
-POSTGRES_URL, _OWN_DATABASE = _own_database(_SERVER_URL)
+# Made when pytest starts (pytest_configure), not when this module is imported: worker processes that
+# import a test module (and so this one) would each make a database that no session ever drops.
+POSTGRES_URL, _OWN_DATABASE = _SERVER_URL, None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global POSTGRES_URL, _OWN_DATABASE
+    POSTGRES_URL, _OWN_DATABASE = _own_database(_SERVER_URL)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
