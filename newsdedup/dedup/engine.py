@@ -490,10 +490,9 @@ class Deduplicator:
                 shared.update(bucket)
         shared.pop(doc.id, None)
         by_group: dict[str, list[str]] = {}
-        windowed = bool(self.settings.match_window_days)
         for article in shared:
             group = group_of.get(article)
-            if group is not None and (not windowed or self._in_window(doc, facts[article])):
+            if group is not None and self._in_window(doc, facts[article]):
                 by_group.setdefault(group, []).append(article)
         kept: set[str] = set()
         for group_members in by_group.values():
